@@ -1,0 +1,47 @@
+# Phiếu Kín: `make demo` serves the sample round, `make test` runs the whole suite.
+# Both work from a fresh clone on a machine with only Python 3.11+.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo serve test lint typecheck pytest lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the project with test tools
+
+demo: $(STAMP) ## Load the Long Biên sample into ./phieukin.db and serve http://127.0.0.1:8000
+	$(BIN)/phieukin demo
+	$(BIN)/phieukin serve --host 127.0.0.1 --port 8000
+
+serve: $(STAMP) ## Serve without loading anything
+	$(BIN)/phieukin serve
+
+lint: $(STAMP) ## ruff over everything
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP) ## mypy --strict over the domain and the kit
+	$(BIN)/mypy --strict crypto ballots
+
+pytest: $(STAMP) ## The test suite only (PYTEST_ARGS to narrow it)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest ## Everything CI checks
+
+lock: ## Rewrite constraints.txt from a fresh resolve
+	rm -rf /tmp/phieukin-lock && $(PYTHON) -m venv /tmp/phieukin-lock
+	/tmp/phieukin-lock/bin/pip install --quiet -e '.[test]'
+	/tmp/phieukin-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+clean: ## Remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,10 @@
+"""The JSON API under /api/v1."""
+
+from fastapi import APIRouter
+
+from app.api import auth, rounds, units
+
+router = APIRouter(prefix="/api/v1")
+router.include_router(auth.router)
+router.include_router(units.router)
+router.include_router(rounds.router)

@@ -1,0 +1,43 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from app import errors
+from app.api import router as api_router
+from app.ratelimit import SlidingWindowLimiter
+from app.settings import Settings, get_settings
+from app.web.pages import router as web_router
+from ballots.db import make_engine, make_session_factory
+
+HERE = Path(__file__).resolve().parent
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app with one engine for the process."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Phiếu Kín",
+        version="0.1.0",
+        description="Anonymous secret-ballot feedback on the heads of public units.",
+        openapi_url="/openapi.json",
+    )
+    engine = make_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.secret_key = settings.secret_key_bytes()
+    app.state.session_idle = timedelta(minutes=settings.session_idle_minutes)
+    app.state.login_limiter = SlidingWindowLimiter(settings.login_attempts_per_minute, 60.0)
+    app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    errors.install(app)
+    app.include_router(api_router)
+    app.include_router(web_router)
+    return app

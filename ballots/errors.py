@@ -1,0 +1,52 @@
+"""Domain errors: one tree, mapped to HTTP status codes in one place in ``app/``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose; ``message`` is safe to show."""
+
+    # Most errors undo the use case's writes. A few must keep them: a failed login still
+    # counts the failure, or repeated guessing would never be slowed down.
+    keeps_writes = False
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist (or the caller may not know that it does)."""
+
+
+class InvalidInput(DomainError):
+    """Input that fails validation; ``details`` says where (field, line number)."""
+
+
+class InvalidState(DomainError):
+    """The action is not allowed in the current state (for example of a round)."""
+
+
+class AlreadyExists(DomainError):
+    """A unique thing (a username, a unit code) is taken."""
+
+
+class AuthenticationFailed(DomainError):
+    """Wrong username or password; one message for both so accounts cannot be probed."""
+
+    keeps_writes = True
+
+
+class TooManyAttempts(DomainError):
+    """Repeated failures: try again after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+class PermissionDenied(DomainError):
+    """The caller is known but not allowed to do this."""

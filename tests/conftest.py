@@ -1,0 +1,132 @@
+"""Fixtures: a migrated database per backend, a rolled-back transaction per test.
+
+Every database test runs on SQLite, and again on PostgreSQL when
+PHIEUKIN_TEST_DATABASE_URL names a server; there each test session makes a throwaway
+database and drops it at the end, so no developer's data is ever touched.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import migrations
+from app.main import create_app
+from app.settings import Settings
+from ballots.db import make_engine
+
+PG_ENV = "PHIEUKIN_TEST_DATABASE_URL"
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+TEST_SECRET = "test-secret-key-" + "x" * 32
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The sample district (../shared/data beside the repository)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not beside the repository")
+    return SHARED_DATA
+
+
+def _postgres_url() -> str:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL leg not run: set {PG_ENV} to run it")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A freshly migrated database of each backend, for the whole test session."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+        migrations.upgrade(url)
+        yield url
+        return
+    server = make_url(_postgres_url())
+    name = f"phieukin_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        migrations.upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """The engine of the test database."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside an outer transaction that is rolled back after the test."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        try:
+            yield conn
+        finally:
+            outer.rollback()
+
+
+@pytest.fixture
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    """Sessions whose commits are savepoints inside the test's outer transaction."""
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for calling services directly."""
+    with session_factory() as session:
+        yield session
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for a test app; never reads a key file."""
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "secret_key": TEST_SECRET,
+        "public_base_url": "http://testserver",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def app(database_url: str, session_factory: sessionmaker[Session]) -> FastAPI:
+    """The real app, its requests running in the test's transaction."""
+    application = create_app(make_settings(database_url))
+    application.state.engine.dispose()
+    application.state.session_factory = session_factory
+    return application
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """An HTTP client for the app."""
+    with TestClient(app) as test_client:
+        yield test_client
