@@ -6,10 +6,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from ballots import accounts
-from ballots.vocabulary import UserRole
 from app.main import create_app
 from app.settings import Settings
+from ballots import accounts
+from ballots.vocabulary import UserRole
 
 PASSWORD = "mật khẩu đủ dài 2023"
 
