@@ -60,9 +60,7 @@ def _respond(
             status_code=status,
             headers=headers,
         )
-    return JSONResponse(
-        error_body(message, code, **details), status_code=status, headers=headers
-    )
+    return JSONResponse(error_body(message, code, **details), status_code=status, headers=headers)
 
 
 def install(app: FastAPI) -> None:
