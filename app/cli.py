@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +11,7 @@ import typer
 
 from app import migrations
 from app.settings import get_settings
-from ballots import accounts, rounds, units
+from ballots import accounts, audit, lifecycle, lottery, rounds, tokens, units
 from ballots.db import make_engine, make_session_factory, transaction
 from ballots.errors import DomainError
 from ballots.vocabulary import UserRole
@@ -26,7 +27,17 @@ import_cli = typer.Typer(help="Import units and subjects from CSV.", no_args_is_
 cli.add_typer(db_cli, name="db")
 cli.add_typer(admin_cli, name="admin")
 cli.add_typer(import_cli, name="import")
+tokens_cli = typer.Typer(help="One-time tokens and print-ready slips.", no_args_is_help=True)
+lottery_cli = typer.Typer(help="The school lottery.", no_args_is_help=True)
+round_cli = typer.Typer(help="Open, close and publish a round.", no_args_is_help=True)
+audit_cli = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+cli.add_typer(tokens_cli, name="tokens")
+cli.add_typer(lottery_cli, name="lottery")
+cli.add_typer(round_cli, name="round")
+cli.add_typer(audit_cli, name="audit")
 
+# The audit log names who acted; at the console that is the operator of the server.
+CLI_ACTOR = "cli"
 SAMPLE_DIR_HELP = "Folder with long_bien_units.csv and long_bien_subjects.csv."
 
 
@@ -96,6 +107,7 @@ def admin_create(
                 full_name=full_name or username,
                 role=role,
                 password=password,
+                actor=CLI_ACTOR,
             )
             typer.echo(f"Created {user.role.value} {user.username}.")
     except DomainError as exc:
@@ -107,7 +119,7 @@ def import_units(file: Path) -> None:
     """Create or update units from CSV (code,kind,level,name,ward[,electorate])."""
     try:
         with transaction(_factory()) as session:
-            summary = units.import_units(session, file.read_bytes())
+            summary = units.import_units(session, file.read_bytes(), actor=CLI_ACTOR)
     except DomainError as exc:
         _fail(exc)
     typer.echo(f"Units: {summary.created} created, {summary.updated} updated.")
@@ -120,10 +132,165 @@ def import_subjects(
     """Record who heads each unit in a round from CSV (unit_code,role,full_name)."""
     try:
         with transaction(_factory()) as session:
-            created, updated = rounds.import_subjects(session, round_id, file.read_bytes())
+            created, updated = rounds.import_subjects(
+                session, round_id, file.read_bytes(), actor=CLI_ACTOR
+            )
     except DomainError as exc:
         _fail(exc)
     typer.echo(f"Subjects: {created} created, {updated} updated.")
+
+
+RoundOpt = Annotated[int, typer.Option("--round", help="Round id.")]
+
+
+@tokens_cli.command("issue")
+def tokens_issue(
+    round_id: RoundOpt,
+    unit: Annotated[str, typer.Option(help="Unit code, e.g. PHUONG-BODE.")],
+    count: Annotated[int, typer.Option(help="Number of slips.")],
+    out: Annotated[Path, typer.Option(help="Where to write the PDF.")],
+    override_electorate: Annotated[
+        bool, typer.Option(help="Issue more slips than the electorate (audit-logged).")
+    ] = False,
+) -> None:
+    """Make a batch of slips for a unit and write the print-ready PDF (shown once)."""
+    if out.exists():
+        typer.secho(f"Error: {out} exists; slips are never overwritten.", fg="red", err=True)
+        raise typer.Exit(code=1)
+    try:
+        with transaction(_factory()) as session:
+            issued = tokens.issue_slips(
+                session,
+                round_id,
+                unit,
+                count,
+                base_url=get_settings().public_base_url,
+                actor=CLI_ACTOR,
+                override_electorate=override_electorate,
+            )
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(issued.pdf)
+    except DomainError as exc:
+        _fail(exc)
+    typer.echo(f"Batch {issued.batch.id}: {count} slips for {issued.unit.name} in {out}")
+
+
+@tokens_cli.command("void")
+def tokens_void(
+    batch: Annotated[int, typer.Option(help="Batch id.")],
+    reason: Annotated[str, typer.Option(help="Why (logged).")] = "slips lost",
+) -> None:
+    """Void a batch: its unused slips stop working."""
+    try:
+        with transaction(_factory()) as session:
+            tokens.void_batch(session, batch, actor=CLI_ACTOR, reason=reason)
+    except DomainError as exc:
+        _fail(exc)
+    typer.echo(f"Batch {batch} is void.")
+
+
+def _parse_counts(text: str) -> dict[str, int]:
+    levels = ("kindergarten", "primary", "lower_secondary")
+    parts = text.split(",")
+    if len(parts) != 3 or not all(p.strip().isdigit() for p in parts):
+        raise typer.BadParameter("give three numbers: kindergarten,primary,lower_secondary")
+    return {lv: int(p) for lv, p in zip(levels, parts, strict=True)}
+
+
+@lottery_cli.command("draw")
+def lottery_draw(
+    round_id: RoundOpt,
+    phrase: Annotated[str, typer.Option(help="The public phrase agreed at the meeting.")],
+    counts: Annotated[str, typer.Option(help="kindergarten,primary,lower_secondary")] = "5,5,5",
+    exclude: Annotated[list[str] | None, typer.Option(help="School code to leave out.")] = None,
+    reason: Annotated[str | None, typer.Option(help="Needed for a redraw.")] = None,
+) -> None:
+    """Draw the schools of a round and print the proof."""
+    try:
+        with transaction(_factory()) as session:
+            draw = lottery.draw_schools(
+                session,
+                round_id,
+                phrase=phrase,
+                counts=_parse_counts(counts),
+                excluded=exclude or [],
+                reason=reason,
+                actor=CLI_ACTOR,
+            )
+            proof = lottery.proof(draw)
+    except DomainError as exc:
+        _fail(exc)
+    typer.echo(json.dumps(proof, ensure_ascii=False, indent=1))
+
+
+@lottery_cli.command("verify")
+def lottery_verify(round_id: RoundOpt) -> None:
+    """Re-run the stored draw and say whether it matches."""
+    try:
+        with transaction(_factory()) as session:
+            result = lottery.verify_draw(session, round_id)
+    except DomainError as exc:
+        _fail(exc)
+    if result.matches:
+        typer.echo(f"Lottery of round {round_id} verifies: seed {result.recomputed_seed}")
+        return
+    typer.secho(f"Lottery of round {round_id} does NOT match its inputs.", fg="red", err=True)
+    raise typer.Exit(code=1)
+
+
+def _transition(move: str, round_id: int) -> None:
+    action = {
+        "open": lifecycle.open_round,
+        "close": lifecycle.close_round,
+        "publish": lifecycle.publish_round,
+    }[move]
+    try:
+        with transaction(_factory()) as session:
+            done = action(session, round_id, actor=CLI_ACTOR)
+    except DomainError as exc:
+        _fail(exc)
+    typer.echo(f"Round {round_id} is {done.round.status.value}.")
+    typer.echo(f"Write on the minutes: audit head {done.head_seq}:{done.head_hash}")
+
+
+@round_cli.command("open")
+def round_open(round_id: int) -> None:
+    """Open voting."""
+    _transition("open", round_id)
+
+
+@round_cli.command("close")
+def round_close(round_id: int) -> None:
+    """Close voting for good."""
+    _transition("close", round_id)
+
+
+@round_cli.command("publish")
+def round_publish(round_id: int) -> None:
+    """Release the reports to the heads."""
+    _transition("publish", round_id)
+
+
+@audit_cli.command("verify")
+def audit_verify(
+    head: Annotated[str | None, typer.Option(help="SEQ:HASH written down earlier.")] = None,
+) -> None:
+    """Check the whole chain; with --head, also that nothing after it was cut off."""
+    try:
+        with transaction(_factory()) as session:
+            verdict = audit.verify(session, audit.parse_head(head) if head else None)
+    except DomainError as exc:
+        _fail(exc)
+    if verdict.ok:
+        shown = f"{verdict.head[0]}:{verdict.head[1]}" if verdict.head else "empty"
+        typer.echo(f"Audit chain verifies: {verdict.entries_checked} entries, head {shown}")
+        return
+    typer.secho(
+        f"Audit chain BROKEN at entry {verdict.first_broken_seq}: {verdict.reason}",
+        fg="red",
+        err=True,
+    )
+    raise typer.Exit(code=1)
 
 
 @cli.command()
@@ -139,7 +306,11 @@ def demo(
     try:
         with transaction(_factory()) as session:
             result = load_demo(
-                session, sample_dir=sample_dir, threshold=settings.anonymity_threshold
+                session,
+                sample_dir=sample_dir,
+                threshold=settings.anonymity_threshold,
+                base_url=settings.public_base_url,
+                slips_root=Path("slips"),
             )
     except DomainError as exc:
         _fail(exc)

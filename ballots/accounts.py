@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import DateTime, Enum, ForeignKey, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from ballots import audit
 from ballots.db import Base, utcnow
 from ballots.errors import (
     AlreadyExists,
@@ -111,6 +112,7 @@ def create_user(
     full_name: str,
     role: UserRole,
     password: str | None,
+    actor: str,
 ) -> User:
     """Create an account; a leader may start without a password (set up later)."""
     username = username.strip().lower()
@@ -135,6 +137,12 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="user.created",
+        payload={"username": username, "role": role.value},
+    )
     return user
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
+from ballots import audit
 from ballots._csv import RowErrors, read_rows
 from ballots.db import Base, utcnow
 from ballots.errors import InvalidInput, InvalidState, NotFound
@@ -109,6 +110,7 @@ def create_round(
     title: str,
     year: int,
     anonymity_threshold: int,
+    actor: str,
     plan_reference: str | None = None,
     opens_at: datetime | None = None,
     closes_at: datetime | None = None,
@@ -137,6 +139,18 @@ def create_round(
     )
     session.add(round_)
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="round.created",
+        payload={
+            "round_id": round_.id,
+            "title": round_.title,
+            "year": year,
+            "plan_reference": round_.plan_reference,
+            "anonymity_threshold": anonymity_threshold,
+        },
+    )
     return round_
 
 
@@ -168,13 +182,21 @@ def get_questionnaire(session: Session, round_id: int) -> Questionnaire:
     return parse_questionnaire(get_round(session, round_id).questionnaire)
 
 
-def replace_questionnaire(session: Session, round_id: int, data: Any) -> Questionnaire:
+def replace_questionnaire(
+    session: Session, round_id: int, data: Any, *, actor: str
+) -> Questionnaire:
     """Replace the questionnaire of a draft round with ``data`` after validating it."""
     round_ = get_round(session, round_id)
     require_draft(round_, "replace the questionnaire")
     questionnaire = parse_questionnaire(data)
     round_.questionnaire = questionnaire.model_dump(mode="json")
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="questionnaire.replaced",
+        payload={"round_id": round_id, "questionnaire": round_.questionnaire},
+    )
     return questionnaire
 
 
@@ -199,7 +221,7 @@ def list_round_units(session: Session, round_id: int) -> list[Participant]:
 
 
 def set_round_units(
-    session: Session, round_id: int, choices: list[tuple[str, int | None]]
+    session: Session, round_id: int, choices: list[tuple[str, int | None]], *, actor: str
 ) -> list[Participant]:
     """Make exactly these units take part (code, electorate or None for the unit's usual one)."""
     round_ = get_round(session, round_id)
@@ -238,6 +260,12 @@ def set_round_units(
         else:
             session.add(RoundUnit(round_id=round_id, unit_id=unit_id, electorate=electorate))
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="round.units_set",
+        payload={"round_id": round_id, "units": dict(zip(codes, wanted.values(), strict=True))},
+    )
     return list_round_units(session, round_id)
 
 
@@ -258,7 +286,7 @@ def list_subjects(session: Session, round_id: int) -> list[Subject]:
 SUBJECT_COLUMNS = ("unit_code", "role", "full_name")
 
 
-def import_subjects(session: Session, round_id: int, data: bytes) -> tuple[int, int]:
+def import_subjects(session: Session, round_id: int, data: bytes, *, actor: str) -> tuple[int, int]:
     """Record who holds each head role in the round from CSV; all or nothing.
 
     Returns (created, updated). Schools not drawn by the lottery keep their principal on
@@ -313,6 +341,12 @@ def import_subjects(session: Session, round_id: int, data: bytes) -> tuple[int, 
             subject.person_id = person.id
             updated += 1
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="subjects.imported",
+        payload={"round_id": round_id, "created": created, "updated": updated},
+    )
     return created, updated
 
 

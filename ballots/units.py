@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, DateTime, Enum, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from ballots import audit
 from ballots._csv import RowErrors, read_rows
 from ballots.db import Base, utcnow
 from ballots.vocabulary import SchoolLevel, UnitKind
@@ -88,7 +89,7 @@ def units_by_code(session: Session, codes: set[str] | None = None) -> dict[str, 
 UNIT_COLUMNS = ("code", "kind", "level", "name", "ward")
 
 
-def import_units(session: Session, data: bytes) -> ImportSummary:
+def import_units(session: Session, data: bytes, *, actor: str) -> ImportSummary:
     """Create or update units from CSV (code,kind,level,name,ward[,electorate]); all or nothing."""
     errors = RowErrors()
     parsed: dict[str, dict[str, object]] = {}
@@ -149,4 +150,10 @@ def import_units(session: Session, data: bytes) -> ImportSummary:
                 setattr(unit, key, value)
             updated += 1
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="units.imported",
+        payload={"created": created, "updated": updated, "codes": sorted(parsed)},
+    )
     return ImportSummary(created=created, updated=updated)

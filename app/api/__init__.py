@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
-from app.api import auth, rounds, units
+from app.api import auth, rounds, setup, units
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(auth.router)
 router.include_router(units.router)
 router.include_router(rounds.router)
+router.include_router(setup.router)

@@ -37,8 +37,13 @@ def me(user: CurrentUser) -> accounts.User:
 
 
 @router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
-def create_user(body: UserIn, db: SessionDep, _: CurrentAdmin) -> accounts.User:
+def create_user(body: UserIn, db: SessionDep, admin: CurrentAdmin) -> accounts.User:
     """Create an account (admins only)."""
     return accounts.create_user(
-        db, username=body.username, full_name=body.full_name, role=body.role, password=body.password
+        db,
+        username=body.username,
+        full_name=body.full_name,
+        role=body.role,
+        password=body.password,
+        actor=admin.username,
     )

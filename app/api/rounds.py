@@ -23,7 +23,7 @@ def list_rounds(db: SessionDep, _: CurrentReader) -> list[rounds.Round]:
 
 @router.post("", response_model=RoundOut, status_code=status.HTTP_201_CREATED)
 def create_round(
-    body: RoundIn, db: SessionDep, settings: SettingsDep, _: CurrentAdmin
+    body: RoundIn, db: SessionDep, settings: SettingsDep, admin: CurrentAdmin
 ) -> rounds.Round:
     """Create a round in draft with the default questionnaire."""
     return rounds.create_round(
@@ -34,6 +34,7 @@ def create_round(
         opens_at=body.opens_at,
         closes_at=body.closes_at,
         anonymity_threshold=body.anonymity_threshold or settings.anonymity_threshold,
+        actor=admin.username,
     )
 
 
@@ -51,10 +52,12 @@ def list_round_units(round_id: int, db: SessionDep, _: CurrentReader) -> list[ro
 
 @router.put("/{round_id}/units", response_model=list[RoundUnitOut])
 def set_round_units(
-    round_id: int, body: list[RoundUnitIn], db: SessionDep, _: CurrentAdmin
+    round_id: int, body: list[RoundUnitIn], db: SessionDep, admin: CurrentAdmin
 ) -> list[rounds.Participant]:
     """Replace the set of units taking part (draft only); electorate defaults to the unit's."""
-    return rounds.set_round_units(db, round_id, [(u.unit_code, u.electorate) for u in body])
+    return rounds.set_round_units(
+        db, round_id, [(u.unit_code, u.electorate) for u in body], actor=admin.username
+    )
 
 
 @router.get("/{round_id}/subjects", response_model=list[SubjectOut])
@@ -73,9 +76,11 @@ def list_subjects(round_id: int, db: SessionDep, _: CurrentReader) -> list[Subje
 
 
 @router.post("/{round_id}/subjects/import", response_model=ImportOut)
-def import_subjects(round_id: int, file: UploadFile, db: SessionDep, _: CurrentAdmin) -> ImportOut:
+def import_subjects(
+    round_id: int, file: UploadFile, db: SessionDep, admin: CurrentAdmin
+) -> ImportOut:
     """Record the heads of units from CSV (unit_code,role,full_name[,person_ref]); draft only."""
-    created, updated = rounds.import_subjects(db, round_id, read_upload(file))
+    created, updated = rounds.import_subjects(db, round_id, read_upload(file), actor=admin.username)
     return ImportOut(created=created, updated=updated)
 
 
@@ -87,7 +92,7 @@ def read_questionnaire(round_id: int, db: SessionDep, _: CurrentReader) -> Quest
 
 @router.put("/{round_id}/questionnaire", response_model=Questionnaire)
 def replace_questionnaire(
-    round_id: int, db: SessionDep, _: CurrentAdmin, body: dict[str, Any] = Body(...)
+    round_id: int, db: SessionDep, admin: CurrentAdmin, body: dict[str, Any] = Body(...)
 ) -> Questionnaire:
     """Replace the questionnaire while the round is a draft."""
-    return rounds.replace_questionnaire(db, round_id, body)
+    return rounds.replace_questionnaire(db, round_id, body, actor=admin.username)

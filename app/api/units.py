@@ -19,6 +19,6 @@ def list_units(db: SessionDep, _: CurrentReader) -> list[units.Unit]:
 
 
 @router.post("/units/import", response_model=ImportOut, status_code=status.HTTP_200_OK)
-def import_units(file: UploadFile, db: SessionDep, _: CurrentAdmin) -> units.ImportSummary:
+def import_units(file: UploadFile, db: SessionDep, admin: CurrentAdmin) -> units.ImportSummary:
     """Create or update units from a CSV file (code,kind,level,name,ward[,electorate])."""
-    return units.import_units(db, read_upload(file))
+    return units.import_units(db, read_upload(file), actor=admin.username)

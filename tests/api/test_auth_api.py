@@ -17,7 +17,7 @@ PASSWORD = "mật khẩu đủ dài 2023"
 def _user(factory: sessionmaker[Session], username: str, role: UserRole) -> None:
     with factory() as db:
         accounts.create_user(
-            db, username=username, full_name=username, role=role, password=PASSWORD
+            db, username=username, full_name=username, role=role, password=PASSWORD, actor="test"
         )
         db.commit()
 

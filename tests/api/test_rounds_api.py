@@ -19,7 +19,12 @@ def admin(client: TestClient, session_factory: sessionmaker[Session]) -> TestCli
     """A client logged in as an admin."""
     with session_factory() as db:
         accounts.create_user(
-            db, username="admin", full_name="Ban Tổ chức", role=UserRole.ADMIN, password=PASSWORD
+            db,
+            username="admin",
+            full_name="Ban Tổ chức",
+            role=UserRole.ADMIN,
+            password=PASSWORD,
+            actor="test",
         )
         db.commit()
     reply = client.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD})

@@ -44,7 +44,9 @@ class TestCli:
     def test_demo_loads_the_sample_and_prints_logins(self, demo_dir: tuple[Path, str]) -> None:
         """The demo loads all 14 wards and prints the admin login."""
         tmp, out = demo_dir
-        assert "14 wards taking part" in out
+        assert "14 wards and 15 schools taking part" in out
+        assert "Slips: 2115 printed into slips/round-1/" in out
+        assert len(list((tmp / "slips" / "round-1").glob("*.pdf"))) == 29
         assert "admin      password: " in out
         assert (tmp / "cli.db").exists()
         assert (tmp / "phieukin.secret_key").stat().st_mode & 0o077 == 0

@@ -18,7 +18,12 @@ PASSWORD = "correct horse battery"
 
 def _admin(db: Session) -> accounts.User:
     return accounts.create_user(
-        db, username="Admin", full_name="Ban Tổ chức", role=UserRole.ADMIN, password=PASSWORD
+        db,
+        username="Admin",
+        full_name="Ban Tổ chức",
+        role=UserRole.ADMIN,
+        password=PASSWORD,
+        actor="test",
     )
 
 
@@ -37,14 +42,24 @@ class TestPasswords:
         _admin(db)
         with pytest.raises(AlreadyExists):
             accounts.create_user(
-                db, username="admin", full_name="X", role=UserRole.OBSERVER, password=PASSWORD
+                db,
+                username="admin",
+                full_name="X",
+                role=UserRole.OBSERVER,
+                password=PASSWORD,
+                actor="test",
             )
 
     def test_short_password_is_refused(self, db: Session) -> None:
         """Passwords under ten characters are refused."""
         with pytest.raises(InvalidInput, match="10 characters"):
             accounts.create_user(
-                db, username="obs", full_name="X", role=UserRole.OBSERVER, password="short"
+                db,
+                username="obs",
+                full_name="X",
+                role=UserRole.OBSERVER,
+                password="short",
+                actor="test",
             )
 
     def test_right_password_logs_in(self, db: Session) -> None:

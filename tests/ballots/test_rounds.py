@@ -16,12 +16,17 @@ from ballots.vocabulary import Role, RoundStatus
 @pytest.fixture
 def district(db: Session, shared_data: Path) -> Path:
     """The sample units are loaded."""
-    units.import_units(db, (shared_data / "long_bien_units.csv").read_bytes())
+    units.import_units(db, (shared_data / "long_bien_units.csv").read_bytes(), actor="test")
     return shared_data
 
 
 def _round(db: Session, **kw: object) -> rounds.Round:
-    values: dict[str, object] = {"title": "Đợt 2023", "year": 2023, "anonymity_threshold": 5}
+    values: dict[str, object] = {
+        "title": "Đợt 2023",
+        "year": 2023,
+        "anonymity_threshold": 5,
+        "actor": "test",
+    }
     values.update(kw)
     return rounds.create_round(db, **values)  # type: ignore[arg-type]
 
@@ -53,7 +58,9 @@ class TestRoundUnits:
     def test_electorate_defaults_to_the_units_usual_one(self, db: Session, district: Path) -> None:
         """Units listed without a number take the electorate from the units file."""
         round_ = _round(db)
-        chosen = rounds.set_round_units(db, round_.id, [("PHUONG-BODE", None), ("MN-BODE", 30)])
+        chosen = rounds.set_round_units(
+            db, round_.id, [("PHUONG-BODE", None), ("MN-BODE", 30)], actor="test"
+        )
         assert {(p.unit.code, p.electorate) for p in chosen} == {
             ("PHUONG-BODE", 94),
             ("MN-BODE", 30),
@@ -62,14 +69,16 @@ class TestRoundUnits:
     def test_setting_again_replaces_the_set(self, db: Session, district: Path) -> None:
         """The list given is the whole set: units left out are removed."""
         round_ = _round(db)
-        rounds.set_round_units(db, round_.id, [("PHUONG-BODE", None), ("PHUONG-CUKHOI", None)])
-        chosen = rounds.set_round_units(db, round_.id, [("PHUONG-CUKHOI", 100)])
+        rounds.set_round_units(
+            db, round_.id, [("PHUONG-BODE", None), ("PHUONG-CUKHOI", None)], actor="test"
+        )
+        chosen = rounds.set_round_units(db, round_.id, [("PHUONG-CUKHOI", 100)], actor="test")
         assert [(p.unit.code, p.electorate) for p in chosen] == [("PHUONG-CUKHOI", 100)]
 
     def test_unknown_unit_is_refused(self, db: Session, district: Path) -> None:
         """A code that is not a known unit is named in the error."""
         with pytest.raises(InvalidInput, match="NOPE"):
-            rounds.set_round_units(db, _round(db).id, [("NOPE", 10)])
+            rounds.set_round_units(db, _round(db).id, [("NOPE", 10)], actor="test")
 
     def test_units_are_frozen_once_the_round_is_not_a_draft(
         self, db: Session, district: Path
@@ -78,7 +87,7 @@ class TestRoundUnits:
         round_ = _round(db)
         round_.status = RoundStatus.OPEN
         with pytest.raises(InvalidState, match="open"):
-            rounds.set_round_units(db, round_.id, [("PHUONG-BODE", None)])
+            rounds.set_round_units(db, round_.id, [("PHUONG-BODE", None)], actor="test")
 
 
 class TestSubjects:
@@ -88,7 +97,7 @@ class TestSubjects:
         """Every head in the sample file is recorded with role and name."""
         round_ = _round(db)
         data = (district / "long_bien_subjects.csv").read_bytes()
-        created, _ = rounds.import_subjects(db, round_.id, data)
+        created, _ = rounds.import_subjects(db, round_.id, data, actor="test")
         subjects = rounds.list_subjects(db, round_.id)
         assert created == len(subjects) == len(data.decode().strip().splitlines()) - 1
         bode = {s.role: s.person.full_name for s in subjects if s.unit.code == "PHUONG-BODE"}
@@ -108,7 +117,7 @@ class TestSubjects:
             "PHUONG-BODE,school_principal,Nguyễn Văn A\n"
         ).encode()
         with pytest.raises(InvalidInput) as caught:
-            rounds.import_subjects(db, round_.id, data)
+            rounds.import_subjects(db, round_.id, data, actor="test")
         assert [p["line"] for p in caught.value.details["errors"]] == [3]
         assert rounds.list_subjects(db, round_.id) == []
 
@@ -118,8 +127,8 @@ class TestSubjects:
         """A head keeps one person record from round to round, so trends can follow them."""
         data = "unit_code,role,full_name\nPHUONG-BODE,ward_chairperson,Vũ Minh Dũng\n".encode()
         first, second = _round(db, year=2023), _round(db, year=2024)
-        rounds.import_subjects(db, first.id, data)
-        rounds.import_subjects(db, second.id, data)
+        rounds.import_subjects(db, first.id, data, actor="test")
+        rounds.import_subjects(db, second.id, data, actor="test")
         (a,) = rounds.list_subjects(db, first.id)
         (b,) = rounds.list_subjects(db, second.id)
         assert a.person_id == b.person_id
@@ -132,7 +141,7 @@ class TestSubjects:
             "PHUONG-BODE,ward_chairperson,Nguyễn Văn An\n"
             "PHUONG-CUKHOI,ward_chairperson,Nguyễn Văn An\n"
         ).encode()
-        rounds.import_subjects(db, round_.id, data)
+        rounds.import_subjects(db, round_.id, data, actor="test")
         people = {s.person_id for s in rounds.list_subjects(db, round_.id)}
         assert len(people) == 2
 
@@ -145,7 +154,7 @@ class TestQuestionnaire:
         round_ = _round(db)
         data = default_questionnaire().model_dump(mode="json")
         data["criteria"] = data["criteria"][:2]
-        assert len(rounds.replace_questionnaire(db, round_.id, data).criteria) == 2
+        assert len(rounds.replace_questionnaire(db, round_.id, data, actor="test").criteria) == 2
         assert len(rounds.get_questionnaire(db, round_.id).criteria) == 2
 
     def test_invalid_questionnaire_names_the_field(self, db: Session) -> None:
@@ -154,7 +163,7 @@ class TestQuestionnaire:
         data = default_questionnaire().model_dump(mode="json")
         data["criteria"].append(dict(data["criteria"][0]))
         with pytest.raises(InvalidInput) as caught:
-            rounds.replace_questionnaire(db, round_.id, data)
+            rounds.replace_questionnaire(db, round_.id, data, actor="test")
         assert "duplicate keys" in str(caught.value.details["errors"])
 
     def test_questionnaire_is_frozen_after_opening(self, db: Session) -> None:
@@ -163,5 +172,5 @@ class TestQuestionnaire:
         round_.status = RoundStatus.OPEN
         with pytest.raises(InvalidState):
             rounds.replace_questionnaire(
-                db, round_.id, default_questionnaire().model_dump(mode="json")
+                db, round_.id, default_questionnaire().model_dump(mode="json"), actor="test"
             )

@@ -1,0 +1,236 @@
+"""Round setup: slips, the school lottery, the lifecycle, and the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel, Field
+
+from app.api.schemas import _In
+from app.deps import CurrentAdmin, CurrentReader, SessionDep, SettingsDep
+from ballots import audit, lifecycle, lottery, tokens
+
+router = APIRouter(tags=["round setup"])
+
+
+class SlipsIn(_In):
+    unit_code: str = Field(min_length=1, max_length=40)
+    count: int = Field(ge=1, le=tokens.MAX_BATCH)
+    override_electorate: bool = Field(
+        default=False, description="Issue more slips than the electorate; audit-logged."
+    )
+
+
+class VoidIn(_In):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class BatchOut(BaseModel):
+    id: int
+    unit_code: str
+    size: int
+    over_electorate: bool
+    voided: bool
+
+
+class UnitTokensOut(BaseModel):
+    unit_code: str
+    unit_name: str
+    electorate: int
+    live_tokens: int
+    used_tokens: int
+
+
+class LotteryIn(_In):
+    phrase: str = Field(min_length=1, max_length=500, examples=["3 5 1 6 2 4 – XSMB 24/11/2026"])
+    counts: dict[str, int] | None = Field(
+        default=None, examples=[{"kindergarten": 5, "primary": 5, "lower_secondary": 5}]
+    )
+    excluded: list[str] = Field(default_factory=list, max_length=500)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class TransitionOut(BaseModel):
+    round_id: int
+    status: str
+    audit_head: str = Field(description="SEQ:HASH to write on the round's minutes")
+
+
+class VerdictOut(BaseModel):
+    ok: bool
+    entries_checked: int
+    head: str | None
+    first_broken_seq: int | None
+    reason: str | None
+
+
+class AuditEntryOut(BaseModel):
+    seq: int
+    at: str
+    actor: str
+    action: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@router.post(
+    "/rounds/{round_id}/slips",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def issue_slips(
+    round_id: int, body: SlipsIn, db: SessionDep, settings: SettingsDep, admin: CurrentAdmin
+) -> Response:
+    """Make a batch of one-time tokens; the reply is the print-ready PDF, given once."""
+    issued = tokens.issue_slips(
+        db,
+        round_id,
+        body.unit_code,
+        body.count,
+        base_url=settings.public_base_url,
+        actor=admin.username,
+        override_electorate=body.override_electorate,
+    )
+    name = f"phieu-{issued.unit.code}-lo-{issued.batch.id}.pdf"
+    return Response(
+        issued.pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+            "X-Batch-Id": str(issued.batch.id),
+        },
+    )
+
+
+@router.get("/rounds/{round_id}/slips", response_model=list[BatchOut])
+def list_batches(round_id: int, db: SessionDep, _: CurrentReader) -> list[BatchOut]:
+    """Batches of slips issued for the round."""
+    return [
+        BatchOut(
+            id=b.id,
+            unit_code=code,
+            size=b.size,
+            over_electorate=b.over_electorate,
+            voided=b.voided_at is not None,
+        )
+        for b, code in tokens.list_batches(db, round_id)
+    ]
+
+
+@router.post("/batches/{batch_id}/void", response_model=BatchOut)
+def void_batch(batch_id: int, body: VoidIn, db: SessionDep, admin: CurrentAdmin) -> BatchOut:
+    """Void a batch: its unused slips stop working; used ones stay counted."""
+    batch = tokens.void_batch(db, batch_id, actor=admin.username, reason=body.reason)
+    return BatchOut(
+        id=batch.id,
+        unit_code="",
+        size=batch.size,
+        over_electorate=batch.over_electorate,
+        voided=True,
+    )
+
+
+@router.get("/rounds/{round_id}/turnout", response_model=list[UnitTokensOut])
+def turnout(round_id: int, db: SessionDep, _: CurrentReader) -> list[UnitTokensOut]:
+    """Per unit: electorate, live slips and slips used. Counts only, never results."""
+    return [
+        UnitTokensOut(
+            unit_code=t.unit.code,
+            unit_name=t.unit.name,
+            electorate=t.electorate,
+            live_tokens=t.live,
+            used_tokens=t.used,
+        )
+        for t in tokens.token_summary(db, round_id)
+    ]
+
+
+@router.post("/rounds/{round_id}/lottery", status_code=status.HTTP_201_CREATED)
+def draw_lottery(
+    round_id: int, body: LotteryIn, db: SessionDep, admin: CurrentAdmin
+) -> dict[str, Any]:
+    """Draw the schools; a redraw needs a reason and is refused once slips exist."""
+    draw = lottery.draw_schools(
+        db,
+        round_id,
+        phrase=body.phrase,
+        counts=body.counts,
+        excluded=body.excluded,
+        reason=body.reason,
+        actor=admin.username,
+    )
+    return lottery.proof(draw)
+
+
+@router.get("/rounds/{round_id}/lottery")
+def lottery_proof(round_id: int, db: SessionDep, _: CurrentReader) -> dict[str, Any]:
+    """The lottery proof: inputs, algorithm version, seed and chosen schools."""
+    return lottery.proof(lottery.get_draw(db, round_id))
+
+
+@router.get("/rounds/{round_id}/lottery/verify")
+def verify_lottery(round_id: int, db: SessionDep, _: CurrentReader) -> dict[str, Any]:
+    """Re-run the draw from the stored inputs and say whether it matches."""
+    result = lottery.verify_draw(db, round_id)
+    return {
+        "matches": result.matches,
+        "stored_seed": result.stored_seed,
+        "recomputed_seed": result.recomputed_seed,
+        "stored_chosen": result.stored_chosen,
+        "recomputed_chosen": result.recomputed_chosen,
+    }
+
+
+def _transition(t: lifecycle.Transition) -> TransitionOut:
+    return TransitionOut(
+        round_id=t.round.id, status=t.round.status.value, audit_head=f"{t.head_seq}:{t.head_hash}"
+    )
+
+
+@router.post("/rounds/{round_id}/open", response_model=TransitionOut)
+def open_round(round_id: int, db: SessionDep, admin: CurrentAdmin) -> TransitionOut:
+    """Open voting (needs slips); the setup is frozen from here."""
+    return _transition(lifecycle.open_round(db, round_id, actor=admin.username))
+
+
+@router.post("/rounds/{round_id}/close", response_model=TransitionOut)
+def close_round(round_id: int, db: SessionDep, admin: CurrentAdmin) -> TransitionOut:
+    """Close voting for good."""
+    return _transition(lifecycle.close_round(db, round_id, actor=admin.username))
+
+
+@router.post("/rounds/{round_id}/publish", response_model=TransitionOut)
+def publish_round(round_id: int, db: SessionDep, admin: CurrentAdmin) -> TransitionOut:
+    """Release the reports to the heads."""
+    return _transition(lifecycle.publish_round(db, round_id, actor=admin.username))
+
+
+@router.get("/audit", response_model=list[AuditEntryOut])
+def audit_entries(
+    db: SessionDep,
+    _: CurrentReader,
+    after: int = Query(default=0, ge=0),
+    limit: int = Query(default=500, ge=1, le=5000),
+) -> list[audit.AuditEntry]:
+    """Audit entries after a sequence number, oldest first."""
+    return audit.entries(db, after=after, limit=limit)
+
+
+@router.get("/audit/verify", response_model=VerdictOut)
+def audit_verify(
+    db: SessionDep,
+    _: CurrentReader,
+    head: str | None = Query(default=None, description="SEQ:HASH written down earlier"),
+) -> VerdictOut:
+    """Verify the whole chain, optionally against a head from the minutes."""
+    verdict = audit.verify(db, audit.parse_head(head) if head else None)
+    return VerdictOut(
+        ok=verdict.ok,
+        entries_checked=verdict.entries_checked,
+        head=f"{verdict.head[0]}:{verdict.head[1]}" if verdict.head else None,
+        first_broken_seq=verdict.first_broken_seq,
+        reason=verdict.reason,
+    )

@@ -1,0 +1,100 @@
+"""The round's lifecycle, enforced here and nowhere else: draft -> open -> closed -> published."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ballots import audit
+from ballots.db import utcnow
+from ballots.errors import InvalidState
+from ballots.rounds import Round, RoundUnit, get_round
+from ballots.tokens import Token, TokenBatch
+from ballots.vocabulary import RoundStatus
+
+TRANSITIONS: dict[RoundStatus, RoundStatus] = {
+    RoundStatus.DRAFT: RoundStatus.OPEN,
+    RoundStatus.OPEN: RoundStatus.CLOSED,
+    RoundStatus.CLOSED: RoundStatus.PUBLISHED,
+}
+ACTIONS = {
+    RoundStatus.OPEN: "round.opened",
+    RoundStatus.CLOSED: "round.closed",
+    RoundStatus.PUBLISHED: "round.published",
+}
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A state change and the audit head to write on the round's minutes."""
+
+    round: Round
+    head_seq: int
+    head_hash: str
+
+
+def _move(session: Session, round_id: int, target: RoundStatus, actor: str) -> Transition:
+    round_ = get_round(session, round_id)
+    if TRANSITIONS.get(round_.status) is not target:
+        raise InvalidState(
+            f"Cannot make the round {target.value}: it is {round_.status.value}.",
+            status=round_.status.value,
+        )
+    round_.status = target
+    entry = audit.record(
+        session,
+        actor=actor,
+        action=ACTIONS[target],
+        payload={"round_id": round_id, "anonymity_threshold": round_.anonymity_threshold},
+    )
+    return Transition(round=round_, head_seq=entry.seq, head_hash=entry.hash)
+
+
+def open_round(session: Session, round_id: int, *, actor: str) -> Transition:
+    """Open voting; needs a unit with live slips. Questionnaire, units and k are then frozen."""
+    has_live_tokens = session.scalar(
+        select(Token.batch_id)
+        .join(TokenBatch, TokenBatch.id == Token.batch_id)
+        .join(
+            RoundUnit,
+            (RoundUnit.round_id == Token.round_id) & (RoundUnit.unit_id == Token.unit_id),
+        )
+        .where(Token.round_id == round_id, TokenBatch.voided_at.is_(None))
+        .limit(1)
+    )
+    round_ = get_round(session, round_id)
+    if round_.status is RoundStatus.DRAFT and has_live_tokens is None:
+        raise InvalidState(
+            "Cannot open the round: no unit taking part has slips yet.", status="draft"
+        )
+    return _move(session, round_id, RoundStatus.OPEN, actor)
+
+
+def close_round(session: Session, round_id: int, *, actor: str) -> Transition:
+    """Close voting for good."""
+    return _move(session, round_id, RoundStatus.CLOSED, actor)
+
+
+def publish_round(session: Session, round_id: int, *, actor: str) -> Transition:
+    """Release the reports to the heads."""
+    return _move(session, round_id, RoundStatus.PUBLISHED, actor)
+
+
+def ensure_accepting_votes(round_: Round, now: datetime | None = None) -> None:
+    """Refuse unless the round is open and inside its dates, when it has dates."""
+    now = now or utcnow()
+    if round_.status is RoundStatus.DRAFT:
+        raise InvalidState("Voting has not opened yet.", status="draft")
+    if round_.status is not RoundStatus.OPEN:
+        raise InvalidState("Voting is closed.", status=round_.status.value)
+
+    def aware(moment: datetime) -> datetime:
+        return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
+
+    if round_.opens_at is not None and now < aware(round_.opens_at):
+        raise InvalidState("Voting has not opened yet.", status="open")
+    if round_.closes_at is not None and now >= aware(round_.closes_at):
+        raise InvalidState("Voting is closed.", status="open")
