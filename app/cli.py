@@ -65,13 +65,13 @@ def serve(
     import uvicorn
 
     get_settings().secret_key_bytes()  # create the key file once, before workers race
+    from app.logs import configure_logging
+    from app.server import uvicorn_options
+
+    configure_logging()
     uvicorn.run(
         "app.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=proxy_headers,
-        log_config=None,
+        **uvicorn_options(host=host, port=port, workers=workers, proxy_headers=proxy_headers),
     )
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ballots import accounts, lottery, rounds, tokens, units
+from ballots import accounts, lifecycle, lottery, rounds, tokens, units
 from ballots.vocabulary import UnitKind, UserRole
+from crypto.qr import slip_url
 
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 DEMO_TITLE = "Lấy ý kiến góp ý người đứng đầu năm 2023"
@@ -20,6 +21,8 @@ DEMO_OBSERVER = "giamsat"
 # A fixed phrase, so every demo draws the same schools and the proof can be re-checked.
 DEMO_PHRASE = "Xúc xắc: 4 2 6 1 5 3 - XSMB 24/11/2026: 58213"
 ACTOR = "demo"
+TRY_UNIT = "PHUONG-BODE"
+TRY_SLIPS = 3
 
 
 @dataclass
@@ -36,6 +39,7 @@ class DemoResult:
     lottery_seed: str = ""
     slips_dir: Path | None = None
     slips: int = 0
+    try_urls: list[str] = field(default_factory=list)
 
     def describe(self, base_url: str) -> str:
         """Text printed by ``phieukin demo``."""
@@ -50,6 +54,16 @@ class DemoResult:
                 f"Slips: {self.slips} printed into {self.slips_dir}/ (one PDF per unit)"
                 if self.slips_dir
                 else "Slips were printed on an earlier run (plain tokens are never kept)."
+            ),
+            *(
+                [
+                    "",
+                    "Voting is open. Vote from a phone-sized browser window with one of these "
+                    "slips of Phường Bồ Đề (each works once):",
+                    *[f"  {url}" for url in self.try_urls],
+                ]
+                if self.try_urls
+                else []
             ),
             "",
             f"Open {base_url}/ and log in as:",
@@ -111,20 +125,24 @@ def load_demo(
     draw = lottery.get_draw(session, round_.id)
     slips_dir: Path | None = None
     printed = 0
+    try_urls: list[str] = []
     if not tokens.round_has_tokens(session, round_):
         slips_dir = slips_root / f"round-{round_.id}"
         slips_dir.mkdir(parents=True, exist_ok=True)
         for participant in rounds.list_round_units(session, round_.id):
+            count = participant.electorate
+            if participant.unit.code == TRY_UNIT:
+                count -= TRY_SLIPS  # kept for the slips printed on the console below
             issued = tokens.issue_slips(
-                session,
-                round_.id,
-                participant.unit.code,
-                participant.electorate,
-                base_url=base_url,
-                actor=ACTOR,
+                session, round_.id, participant.unit.code, count, base_url=base_url, actor=ACTOR
             )
             (slips_dir / f"{participant.unit.code}.pdf").write_bytes(issued.pdf)
-            printed += participant.electorate
+            printed += count
+        # A few slips handed to the operator on the console, so the demo can be tried from a
+        # browser without printing; like any slip, they exist nowhere else.
+        handed = tokens.issue_tokens(session, round_.id, TRY_UNIT, TRY_SLIPS, actor=ACTOR)
+        try_urls = [slip_url(base_url, t) for t in handed.tokens]
+        lifecycle.open_round(session, round_.id, actor=ACTOR)
     password, observer_pw = secrets.token_urlsafe(9), secrets.token_urlsafe(9)
     _reset_account(session, DEMO_ADMIN, "Ban Tổ chức Quận ủy", UserRole.ADMIN, password)
     _reset_account(session, DEMO_OBSERVER, "Ủy ban Kiểm tra", UserRole.OBSERVER, observer_pw)
@@ -140,4 +158,5 @@ def load_demo(
         lottery_seed=draw.seed,
         slips_dir=slips_dir,
         slips=printed,
+        try_urls=try_urls,
     )

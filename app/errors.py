@@ -19,6 +19,14 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.AuthenticationFailed: 401,
     errors.TooManyAttempts: 429,
     errors.PermissionDenied: 403,
+    errors.MistypedCode: 422,
+    errors.UnknownCode: 404,
+    errors.CodeAlreadyUsed: 409,
+    errors.VotingNotOpen: 409,
+    errors.VotingClosed: 409,
+    errors.BatchVoided: 410,
+    errors.InvalidBallot: 422,
+    errors.TooManyGuesses: 429,
 }
 
 
@@ -36,11 +44,12 @@ def _wants_html(request: Request) -> bool:
     )
 
 
-def error_body(message: str, code: str, **details: Any) -> dict[str, Any]:
+def error_body(message: str, code: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     """The uniform JSON error body."""
     body: dict[str, Any] = {"error": {"code": code, "message": message}}
-    if details:
-        body["error"]["details"] = details
+    extra = {k: v for k, v in (details or {}).items() if k != "code"}
+    if extra:
+        body["error"]["details"] = extra
     return body
 
 
@@ -60,7 +69,7 @@ def _respond(
             status_code=status,
             headers=headers,
         )
-    return JSONResponse(error_body(message, code, **details), status_code=status, headers=headers)
+    return JSONResponse(error_body(message, code, details), status_code=status, headers=headers)
 
 
 def install(app: FastAPI) -> None:
@@ -68,7 +77,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(errors.DomainError)
     async def _domain(request: Request, exc: errors.DomainError) -> Response:
-        code = type(exc).__name__.replace("_", "").lower()
+        code = getattr(exc, "code", None) or type(exc).__name__.lower()
         return _respond(request, status_for(exc), exc.message, code, exc.details)
 
     @app.exception_handler(RequestValidationError)

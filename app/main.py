@@ -11,9 +11,12 @@ from fastapi.templating import Jinja2Templates
 
 from app import errors
 from app.api import router as api_router
+from app.middleware import AccessLog, BodyLimit
 from app.ratelimit import SlidingWindowLimiter
 from app.settings import Settings, get_settings
+from app.voting import MAX_BODY_BYTES, VOTING_PATHS
 from app.web.pages import router as web_router
+from app.web.vote import router as vote_router
 from ballots.db import make_engine, make_session_factory
 
 HERE = Path(__file__).resolve().parent
@@ -35,9 +38,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret_key = settings.secret_key_bytes()
     app.state.session_idle = timedelta(minutes=settings.session_idle_minutes)
     app.state.login_limiter = SlidingWindowLimiter(settings.login_attempts_per_minute, 60.0)
+    app.state.vote_guess_limiter = SlidingWindowLimiter(settings.wrong_codes_per_minute, 60.0)
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     errors.install(app)
     app.include_router(api_router)
     app.include_router(web_router)
+    app.include_router(vote_router)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES, prefixes=VOTING_PATHS)
+    app.add_middleware(AccessLog)
     return app

@@ -31,6 +31,19 @@ class SlidingWindowLimiter:
             events.append(now)
             return 0
 
+    def blocked(self, key: str, now: float | None = None) -> int:
+        """Seconds to wait if ``key`` is at its limit, else 0; records nothing."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            events = self._events.get(key)
+            if not events:
+                return 0
+            while events and now - events[0] >= self.window:
+                events.popleft()
+            if len(events) >= self.limit:
+                return int(self.window - (now - events[0])) + 1
+            return 0
+
     def _forget_old(self, now: float) -> None:
         stale = [k for k, v in self._events.items() if not v or now - v[-1] >= self.window]
         for key in stale:

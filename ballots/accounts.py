@@ -17,7 +17,7 @@ from sqlalchemy import DateTime, Enum, ForeignKey, Integer, String, delete, sele
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ballots import audit
-from ballots.db import Base, utcnow
+from ballots.db import Base, as_utc, utcnow
 from ballots.errors import (
     AlreadyExists,
     AuthenticationFailed,
@@ -92,9 +92,7 @@ class LoginSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
+_aware = as_utc
 
 
 def validate_password(password: str) -> None:

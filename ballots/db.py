@@ -32,6 +32,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as UTC; SQLite returns naive datetimes for columns stored in UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # The sqlite3 module's own transaction handling breaks SAVEPOINT and delays BEGIN;
     # turn it off and let SQLAlchemy emit BEGIN itself (see _sqlite_begin).
@@ -48,11 +53,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock up front (waiting up to busy_timeout), so a
+    # transaction that reads and then writes, like casting, never fails half-way with
+    # "database is locked" because another writer slipped in between.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create the process's engine for ``url`` with the settings each backend needs."""
+    # Statement parameters carry ballots, texts and token hashes: never in logs or in the
+    # text of an exception, whatever the log level (invariant 4).
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)

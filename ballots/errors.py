@@ -50,3 +50,64 @@ class TooManyAttempts(DomainError):
 
 class PermissionDenied(DomainError):
     """The caller is known but not allowed to do this."""
+
+
+class VotingError(DomainError):
+    """A refusal on the voting path; ``code`` lets the page say it in the voter's language."""
+
+    code = "voting_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message, code=self.code, **details)
+
+
+class MistypedCode(VotingError):
+    """The code fails its check character: a typo, caught before any lookup."""
+
+    code = "mistyped_code"
+
+
+class UnknownCode(VotingError):
+    """No slip has this code."""
+
+    code = "unknown_code"
+
+
+class CodeAlreadyUsed(VotingError):
+    """This slip has already been used to vote."""
+
+    code = "already_used"
+
+
+class VotingNotOpen(VotingError, InvalidState):
+    """The round has not opened for voting yet."""
+
+    code = "not_open"
+
+
+class VotingClosed(VotingError, InvalidState):
+    """The round no longer accepts votes."""
+
+    code = "closed"
+
+
+class BatchVoided(VotingError):
+    """The slip belongs to a batch that was voided (lost slips)."""
+
+    code = "batch_voided"
+
+
+class InvalidBallot(VotingError):
+    """The answers do not fit the questionnaire; ``field`` names the first problem."""
+
+    code = "invalid_answers"
+
+
+class TooManyGuesses(VotingError):
+    """Too many unknown codes from one device."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ballots import audit
 from ballots.db import utcnow
-from ballots.errors import InvalidState
+from ballots.errors import InvalidState, VotingClosed, VotingNotOpen
 from ballots.rounds import Round, RoundUnit, get_round
 from ballots.tokens import Token, TokenBatch
 from ballots.vocabulary import RoundStatus
@@ -68,7 +68,8 @@ def open_round(session: Session, round_id: int, *, actor: str) -> Transition:
     round_ = get_round(session, round_id)
     if round_.status is RoundStatus.DRAFT and has_live_tokens is None:
         raise InvalidState(
-            "Cannot open the round: no unit taking part has slips yet.", status="draft"
+            "Cannot open the round: it is a draft and no unit taking part has slips yet.",
+            status="draft",
         )
     return _move(session, round_id, RoundStatus.OPEN, actor)
 
@@ -87,14 +88,14 @@ def ensure_accepting_votes(round_: Round, now: datetime | None = None) -> None:
     """Refuse unless the round is open and inside its dates, when it has dates."""
     now = now or utcnow()
     if round_.status is RoundStatus.DRAFT:
-        raise InvalidState("Voting has not opened yet.", status="draft")
+        raise VotingNotOpen("Voting has not opened yet.")
     if round_.status is not RoundStatus.OPEN:
-        raise InvalidState("Voting is closed.", status=round_.status.value)
+        raise VotingClosed("Voting is closed.")
 
     def aware(moment: datetime) -> datetime:
         return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
 
     if round_.opens_at is not None and now < aware(round_.opens_at):
-        raise InvalidState("Voting has not opened yet.", status="open")
+        raise VotingNotOpen("Voting has not opened yet.")
     if round_.closes_at is not None and now >= aware(round_.closes_at):
-        raise InvalidState("Voting is closed.", status="open")
+        raise VotingClosed("Voting is closed.")

@@ -15,7 +15,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ballots import audit
-from ballots.db import Base, utcnow
+from ballots.db import Base, as_utc, utcnow
 from ballots.errors import InvalidInput, InvalidState, NotFound
 from ballots.rounds import RoundUnit, get_round, require_draft
 from ballots.tokens import round_has_tokens
@@ -176,10 +176,21 @@ def _leave_round(session: Session, round_id: int, previous: LotteryDraw) -> None
 def verify_draw(session: Session, round_id: int) -> Verification:
     """Re-run the stored draw from its stored inputs and compare."""
     stored = get_draw(session, round_id)
-    pool = [draw_kit.PoolSchool(code=c, level=lv) for c, lv in stored.pool]
-    digest = draw_kit.pool_digest(pool)
-    seed = draw_kit.derive_seed(stored.round_id, digest, stored.phrase)
-    again = draw_kit.draw(pool, stored.counts, seed)
+    try:
+        pool = [draw_kit.PoolSchool(code=c, level=lv) for c, lv in stored.pool]
+        digest = draw_kit.pool_digest(pool)
+        seed = draw_kit.derive_seed(stored.round_id, digest, stored.phrase)
+        again = draw_kit.draw(pool, stored.counts, seed)
+    except (ValueError, TypeError):
+        # Stored inputs that no honest draw could have produced: a tampered row. Report it
+        # as a mismatch; a crash would hide the finding from the observer.
+        return Verification(
+            matches=False,
+            stored_seed=stored.seed,
+            recomputed_seed="",
+            stored_chosen=stored.chosen,
+            recomputed_chosen={},
+        )
     recomputed = {k: list(v) for k, v in again.chosen.items()}
     return Verification(
         matches=(
@@ -208,5 +219,5 @@ def proof(draw: LotteryDraw) -> dict[str, Any]:
         "chosen": draw.chosen,
         "reason": draw.reason,
         "drawn_by": draw.drawn_by,
-        "drawn_at": draw.drawn_at.isoformat(),
+        "drawn_at": as_utc(draw.drawn_at).isoformat(),
     }

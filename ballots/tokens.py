@@ -63,6 +63,9 @@ class Token(Base):
         ForeignKey("token_batches.id", ondelete="CASCADE"), index=True
     )
     used: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when used: the receipt sealed under a key derived from the token itself, so a
+    # voter whose reply was lost can be shown it again; nobody without the slip can open it.
+    receipt_sealed: Mapped[bytes | None] = mapped_column(LargeBinary(64))
 
 
 @dataclass(frozen=True)
@@ -102,17 +105,26 @@ def _live_count(session: Session, round_id: int, unit_id: int) -> int:
     )
 
 
-def issue_slips(
+@dataclass(frozen=True)
+class IssuedTokens:
+    """A new batch and its plain tokens: hand them to the admin once, then drop them."""
+
+    batch: TokenBatch
+    unit: Unit
+    round: Round
+    tokens: list[str]
+
+
+def issue_tokens(
     session: Session,
     round_id: int,
     unit_code: str,
     count: int,
     *,
-    base_url: str,
     actor: str,
     override_electorate: bool = False,
-) -> IssuedSlips:
-    """Make ``count`` tokens for a unit of a draft or open round and render their slips."""
+) -> IssuedTokens:
+    """Make ``count`` tokens for a unit of a draft or open round; only their hashes are kept."""
     round_ = get_round(session, round_id)
     if round_.status not in (RoundStatus.DRAFT, RoundStatus.OPEN):
         raise InvalidState(
@@ -156,7 +168,6 @@ def issue_slips(
             for t in plain
         ],
     )
-    pdf = render_slips_pdf(plain, round_title=round_.title, unit_name=unit.name, base_url=base_url)
     audit.record(
         session,
         actor=actor,
@@ -171,11 +182,39 @@ def issue_slips(
             "over_electorate_override": over,
         },
     )
-    del plain  # the plain tokens leave this function only inside the PDF
-    return IssuedSlips(batch=batch, unit=unit, pdf=pdf)
+    return IssuedTokens(batch=batch, unit=unit, round=round_, tokens=plain)
 
 
-def void_batch(session: Session, batch_id: int, *, actor: str, reason: str) -> TokenBatch:
+def issue_slips(
+    session: Session,
+    round_id: int,
+    unit_code: str,
+    count: int,
+    *,
+    base_url: str,
+    actor: str,
+    override_electorate: bool = False,
+) -> IssuedSlips:
+    """Make ``count`` tokens for a unit and render their print-ready slips (given once)."""
+    issued = issue_tokens(
+        session, round_id, unit_code, count, actor=actor, override_electorate=override_electorate
+    )
+    pdf = render_slips_pdf(
+        issued.tokens, round_title=issued.round.title, unit_name=issued.unit.name, base_url=base_url
+    )
+    # The plain tokens leave this function only inside the PDF.
+    return IssuedSlips(batch=issued.batch, unit=issued.unit, pdf=pdf)
+
+
+@dataclass(frozen=True)
+class VoidedBatch:
+    """A batch just voided, with its unit's code."""
+
+    batch: TokenBatch
+    unit_code: str
+
+
+def void_batch(session: Session, batch_id: int, *, actor: str, reason: str) -> VoidedBatch:
     """Stop a batch's unused tokens (lost slips); used ones stay counted."""
     batch = session.get(TokenBatch, batch_id)
     if batch is None:
@@ -189,6 +228,8 @@ def void_batch(session: Session, batch_id: int, *, actor: str, reason: str) -> T
     unused = session.scalar(
         select(func.count()).select_from(Token).where(Token.batch_id == batch_id, ~Token.used)
     )
+    unit = session.get(Unit, batch.unit_id)
+    assert unit is not None
     audit.record(
         session,
         actor=actor,
@@ -201,7 +242,7 @@ def void_batch(session: Session, batch_id: int, *, actor: str, reason: str) -> T
         },
     )
     session.flush()
-    return batch
+    return VoidedBatch(batch=batch, unit_code=unit.code)
 
 
 def list_batches(session: Session, round_id: int) -> list[tuple[TokenBatch, str]]:
@@ -256,7 +297,7 @@ def redeemable(session: Session, canonical_token: str) -> Token | None:
     return session.get(Token, token_hash(canonical_token))
 
 
-def spend(session: Session, canonical_token: str) -> bool:
+def spend(session: Session, canonical_token: str, receipt_sealed: bytes) -> bool:
     """Mark a token used with one conditional UPDATE; True only for the one caller who won."""
     result = session.execute(
         update(Token)
@@ -266,7 +307,7 @@ def spend(session: Session, canonical_token: str) -> bool:
             # A voided batch's unused slips are dead; checked in the same statement.
             Token.batch_id.in_(select(TokenBatch.id).where(TokenBatch.voided_at.is_(None))),
         )
-        .values(used=True)
+        .values(used=True, receipt_sealed=receipt_sealed)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]

@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from app.api import auth, rounds, setup, units
+from app.api import auth, rounds, setup, units, vote
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(auth.router)
 router.include_router(units.router)
 router.include_router(rounds.router)
 router.include_router(setup.router)
+router.include_router(vote.router)

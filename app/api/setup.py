@@ -123,10 +123,11 @@ def list_batches(round_id: int, db: SessionDep, _: CurrentReader) -> list[BatchO
 @router.post("/batches/{batch_id}/void", response_model=BatchOut)
 def void_batch(batch_id: int, body: VoidIn, db: SessionDep, admin: CurrentAdmin) -> BatchOut:
     """Void a batch: its unused slips stop working; used ones stay counted."""
-    batch = tokens.void_batch(db, batch_id, actor=admin.username, reason=body.reason)
+    voided = tokens.void_batch(db, batch_id, actor=admin.username, reason=body.reason)
+    batch = voided.batch
     return BatchOut(
         id=batch.id,
-        unit_code="",
+        unit_code=voided.unit_code,
         size=batch.size,
         over_electorate=batch.over_electorate,
         voided=True,

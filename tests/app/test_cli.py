@@ -45,7 +45,8 @@ class TestCli:
         """The demo loads all 14 wards and prints the admin login."""
         tmp, out = demo_dir
         assert "14 wards and 15 schools taking part" in out
-        assert "Slips: 2115 printed into slips/round-1/" in out
+        assert "Slips: 2112 printed into slips/round-1/" in out
+        assert out.count("HTTP://127.0.0.1:8000/V#") == 3
         assert len(list((tmp / "slips" / "round-1").glob("*.pdf"))) == 29
         assert "admin      password: " in out
         assert (tmp / "cli.db").exists()

@@ -59,15 +59,23 @@ class TestIssueSlips:
             row = tokens.redeemable(db, token)
             assert row is not None
             assert row.batch_id == issued.batch.id
-        assert [tokens.spend(db, t) for t in scanned] == [True] * 23
-        assert [tokens.spend(db, t) for t in scanned] == [False] * 23
+        assert [tokens.spend(db, t, b"sealed") for t in scanned] == [True] * 23
+        assert [tokens.spend(db, t, b"sealed") for t in scanned] == [False] * 23
 
     def test_only_the_hash_is_stored(self, db: Session, round_id: int) -> None:
         """The tokens table has no column that could hold a plain token."""
         issued = tokens.issue_slips(db, round_id, "PHUONG-BODE", 3, base_url=BASE, actor="test")
         (token, *_) = _tokens_from_urls(_scan(issued.pdf))
         columns = {c["name"] for c in inspect(db.get_bind()).get_columns("tokens")}
-        assert columns == {"token_hash", "round_id", "unit_id", "batch_id", "used"}
+        # receipt_sealed opens only with the plain token (crypto/receipts.py).
+        assert columns == {
+            "token_hash",
+            "round_id",
+            "unit_id",
+            "batch_id",
+            "used",
+            "receipt_sealed",
+        }
         stored = db.scalars(select(tokens.Token.token_hash)).all()
         assert all(len(h) == 32 for h in stored)
         assert token.encode() not in b"".join(stored)
@@ -107,9 +115,9 @@ class TestVoidBatch:
         """After voiding, unused slips fail to spend; a used one still counts in turnout."""
         issued = tokens.issue_slips(db, round_id, "PHUONG-BODE", 4, base_url=BASE, actor="test")
         first, *rest = _tokens_from_urls(_scan(issued.pdf))
-        assert tokens.spend(db, first)
+        assert tokens.spend(db, first, b"sealed")
         tokens.void_batch(db, issued.batch.id, actor="test", reason="mất phiếu")
-        assert [tokens.spend(db, t) for t in rest] == [False, False, False]
+        assert [tokens.spend(db, t, b"sealed") for t in rest] == [False, False, False]
         (summary,) = tokens.token_summary(db, round_id)
         assert (summary.live, summary.used) == (1, 1)
 
