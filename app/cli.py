@@ -11,7 +11,7 @@ import typer
 
 from app import migrations
 from app.settings import get_settings
-from ballots import accounts, audit, lifecycle, lottery, rounds, tokens, units
+from ballots import accounts, audit, ballot_box, lifecycle, lottery, rounds, tokens, units
 from ballots.db import make_engine, make_session_factory, transaction
 from ballots.errors import DomainError
 from ballots.vocabulary import UserRole
@@ -244,11 +244,14 @@ def _transition(move: str, round_id: int) -> None:
         "close": lifecycle.close_round,
         "publish": lifecycle.publish_round,
     }[move]
+    engine = make_engine(get_settings().database_url)
     try:
-        with transaction(_factory()) as session:
+        with transaction(make_session_factory(engine)) as session:
             done = action(session, round_id, actor=CLI_ACTOR)
     except DomainError as exc:
         _fail(exc)
+    if move == "close":
+        ballot_box.scrub(engine)  # after the commit: no deleted ballot left in the files
     typer.echo(f"Round {round_id} is {done.round.status.value}.")
     typer.echo(f"Write on the minutes: audit head {done.head_seq}:{done.head_hash}")
 

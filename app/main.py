@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -17,6 +18,7 @@ from app.settings import Settings, get_settings
 from app.voting import MAX_BODY_BYTES, VOTING_PATHS
 from app.web.pages import router as web_router
 from app.web.vote import router as vote_router
+from ballots import ballot_box
 from ballots.db import make_engine, make_session_factory
 
 HERE = Path(__file__).resolve().parent
@@ -39,6 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_idle = timedelta(minutes=settings.session_idle_minutes)
     app.state.login_limiter = SlidingWindowLimiter(settings.login_attempts_per_minute, 60.0)
     app.state.vote_guess_limiter = SlidingWindowLimiter(settings.wrong_codes_per_minute, 60.0)
+    # Runs after a close has committed (see ballots.ballot_box.scrub).
+    app.state.scrub_box = partial(ballot_box.scrub, engine)
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     errors.install(app)

@@ -65,6 +65,9 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A leader's one-time setup code, kept as SHA-256 (it has 80 random bits) until used.
+    setup_code_hash: Mapped[str | None] = mapped_column(String(64))
+    setup_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

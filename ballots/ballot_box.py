@@ -11,7 +11,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import JSON, ForeignKey, String, Text, Uuid, func, insert, select
+from sqlalchemy import (
+    JSON,
+    Engine,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    Uuid,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -25,9 +37,11 @@ class Ballot(Base):
     """One voter's ratings of every subject of one unit."""
 
     __tablename__ = "ballots"
+    # A subject's report counts the ballots of its unit: found by index, never by scanning.
+    __table_args__ = (Index("ix_ballots_round_id_unit_id", "round_id", "unit_id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     # {"<subject id>": [value per criterion in questionnaire order]}, 0 = no opinion.
     ratings: Mapped[dict[str, list[int]]] = mapped_column(RatingsType)
@@ -94,4 +108,103 @@ def ballot_count(session: Session, round_id: int) -> int:
     return int(
         session.scalar(select(func.count()).select_from(Ballot).where(Ballot.round_id == round_id))
         or 0
+    )
+
+
+# Fresh random ids made by the database itself, from its cryptographic source: on SQLite
+# randomblob() (ChaCha20), shaped as a version-4 UUID in the 32-hex-digit form that
+# SQLAlchemy's Uuid type stores there; on PostgreSQL gen_random_uuid().
+_NEW_ID = {
+    "sqlite": (
+        "lower(hex(randomblob(4)) || hex(randomblob(2)) || '4' || substr(hex(randomblob(2)), 2)"
+        " || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2)"
+        " || hex(randomblob(6)))"
+    ),
+    "postgresql": "gen_random_uuid()",
+}
+
+# Each table rewritten at close: its columns, all copied except the id, which is new.
+_REWRITTEN = {
+    "ballots": ("id", "round_id, unit_id, ratings"),
+    "free_text_answers": ("id", "round_id, subject_id, question, text"),
+}
+
+
+def open_box(session: Session, round_id: int) -> int:
+    """At close: rewrite the round's ballots and texts as fresh rows in random order.
+
+    Physical order (SQLite rowid, PostgreSQL ctid), the ids seen during voting, and on
+    PostgreSQL the transaction id (xmin) that a ballot shared with its texts and its token
+    all reflected casting. After this, in the caller's transaction, every row is new, was
+    written by the close, in an order drawn from the database's random source. Receipts are
+    rewritten sorted, as they are published. Returns the number of ballots.
+    """
+    dialect = session.get_bind().dialect.name
+    new_id = _NEW_ID[dialect]
+    for table, (key, columns) in _REWRITTEN.items():
+        session.execute(text("DROP TABLE IF EXISTS shuffled"))
+        session.execute(
+            text(
+                f"CREATE TEMPORARY TABLE shuffled AS SELECT {new_id} AS {key}, {columns} "
+                f"FROM {table} WHERE round_id = :round_id"
+            ),
+            {"round_id": round_id},
+        )
+        session.execute(
+            text(f"DELETE FROM {table} WHERE round_id = :round_id"), {"round_id": round_id}
+        )
+        session.execute(
+            text(
+                f"INSERT INTO {table} ({key}, {columns}) "
+                f"SELECT {key}, {columns} FROM shuffled ORDER BY {key}"
+            )
+        )
+        session.execute(text("DROP TABLE shuffled"))
+    session.execute(text("DROP TABLE IF EXISTS sorted_receipts"))
+    session.execute(
+        text(
+            "CREATE TEMPORARY TABLE sorted_receipts AS "
+            "SELECT code, round_id FROM receipts WHERE round_id = :round_id"
+        ),
+        {"round_id": round_id},
+    )
+    session.execute(text("DELETE FROM receipts WHERE round_id = :round_id"), {"round_id": round_id})
+    session.execute(
+        text(
+            "INSERT INTO receipts (code, round_id) SELECT code, round_id FROM sorted_receipts "
+            "ORDER BY code"
+        )
+    )
+    session.execute(text("DROP TABLE sorted_receipts"))
+    session.expire_all()
+    return ballot_count(session, round_id)
+
+
+def scrub(engine: Engine) -> None:
+    """After the close has committed: leave no deleted ballot content in the files.
+
+    SQLite overwrites deleted content itself (secure_delete); what remains is the copy of
+    old pages in the write-ahead log, which a checkpoint(TRUNCATE) folds in and empties.
+    PostgreSQL keeps dead tuples in the table files until they are rewritten: VACUUM FULL
+    writes the tables anew. Neither can run inside the close's transaction.
+    """
+    if engine.dialect.name == "sqlite":
+        # Outside any transaction (the engine's connections begin IMMEDIATE on first use).
+        raw = engine.raw_connection()
+        try:
+            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in ("ballots", "free_text_answers", "receipts", "tokens"):
+            conn.exec_driver_sql(f"VACUUM FULL {table}")
+
+
+def receipts(session: Session, round_id: int) -> list[str]:
+    """The round's receipts, sorted (published when the round closes)."""
+    return list(
+        session.scalars(
+            select(Receipt.code).where(Receipt.round_id == round_id).order_by(Receipt.code)
+        )
     )

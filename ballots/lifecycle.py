@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ballots import audit
+from ballots import audit, ballot_box
 from ballots.db import utcnow
 from ballots.errors import InvalidState, VotingClosed, VotingNotOpen
 from ballots.rounds import Round, RoundUnit, get_round
@@ -75,8 +75,13 @@ def open_round(session: Session, round_id: int, *, actor: str) -> Transition:
 
 
 def close_round(session: Session, round_id: int, *, actor: str) -> Transition:
-    """Close voting for good."""
-    return _move(session, round_id, RoundStatus.CLOSED, actor)
+    """Close voting for good and rewrite the ballot box (invariant 7), in one transaction.
+
+    Call ``ballot_box.scrub`` after the commit to clear deleted content from the files.
+    """
+    done = _move(session, round_id, RoundStatus.CLOSED, actor)
+    ballot_box.open_box(session, round_id)
+    return done
 
 
 def publish_round(session: Session, round_id: int, *, actor: str) -> Transition:

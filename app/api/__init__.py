@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.api import auth, rounds, setup, units, vote
+from app.api import auth, results, rounds, setup, units, vote
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(auth.router)
@@ -10,3 +10,4 @@ router.include_router(units.router)
 router.include_router(rounds.router)
 router.include_router(setup.router)
 router.include_router(vote.router)
+router.include_router(results.router)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from app.api.schemas import _In
 from app.deps import CurrentAdmin, CurrentReader, SessionDep, SettingsDep
-from ballots import audit, lifecycle, lottery, tokens
+from ballots import audit, lifecycle, lottery, tally, tokens
 
 router = APIRouter(tags=["round setup"])
 
@@ -40,6 +40,7 @@ class UnitTokensOut(BaseModel):
     electorate: int
     live_tokens: int
     used_tokens: int
+    ballots: int
 
 
 class LotteryIn(_In):
@@ -136,16 +137,17 @@ def void_batch(batch_id: int, body: VoidIn, db: SessionDep, admin: CurrentAdmin)
 
 @router.get("/rounds/{round_id}/turnout", response_model=list[UnitTokensOut])
 def turnout(round_id: int, db: SessionDep, _: CurrentReader) -> list[UnitTokensOut]:
-    """Per unit: electorate, live slips and slips used. Counts only, never results."""
+    """Per unit: electorate, live slips, slips used, ballots. Counts only, never results."""
     return [
         UnitTokensOut(
-            unit_code=t.unit.code,
-            unit_name=t.unit.name,
+            unit_code=t.unit_code,
+            unit_name=t.unit_name,
             electorate=t.electorate,
-            live_tokens=t.live,
-            used_tokens=t.used,
+            live_tokens=t.live_tokens,
+            used_tokens=t.ballots,
+            ballots=t.ballots,
         )
-        for t in tokens.token_summary(db, round_id)
+        for t in tally.turnout(db, round_id)
     ]
 
 
@@ -198,9 +200,17 @@ def open_round(round_id: int, db: SessionDep, admin: CurrentAdmin) -> Transition
 
 
 @router.post("/rounds/{round_id}/close", response_model=TransitionOut)
-def close_round(round_id: int, db: SessionDep, admin: CurrentAdmin) -> TransitionOut:
-    """Close voting for good."""
-    return _transition(lifecycle.close_round(db, round_id, actor=admin.username))
+def close_round(
+    round_id: int,
+    request: Request,
+    background: BackgroundTasks,
+    db: SessionDep,
+    admin: CurrentAdmin,
+) -> TransitionOut:
+    """Close voting for good; the ballot box is rewritten, then scrubbed after the commit."""
+    done = lifecycle.close_round(db, round_id, actor=admin.username)
+    background.add_task(request.app.state.scrub_box)
+    return _transition(done)
 
 
 @router.post("/rounds/{round_id}/publish", response_model=TransitionOut)

@@ -1,0 +1,195 @@
+"""Results: reports per subject, the round's table, CSV of aggregates, receipts, leaders."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from fastapi import APIRouter, Response, status
+from pydantic import BaseModel, Field
+
+from app.api.schemas import _In
+from app.deps import CurrentAdmin, CurrentReader, CurrentUser, SessionDep
+from ballots import ballot_box, leaders, reports
+from ballots.db import utcnow
+from ballots.errors import InvalidState
+from ballots.rounds import get_round
+from ballots.vocabulary import RoundStatus
+
+router = APIRouter(tags=["results"])
+
+
+class CriterionOut(BaseModel):
+    key: str
+    label_vi: str
+    label_en: str
+    counts: dict[int, int]
+    no_opinion: int
+    mean: float | None
+    district_mean: float | None
+
+
+class TrendOut(BaseModel):
+    round_id: int
+    year: int
+    round_title: str
+    role: str
+    mean: float | None
+
+
+class ReportOut(BaseModel):
+    subject_id: int
+    round_id: int
+    round_title: str
+    year: int
+    unit_name: str
+    role: str
+    full_name: str
+    threshold: int
+    comment_threshold: int
+    enough: bool = Field(description="False: fewer than k ballots; no numbers are given")
+    ballots: int | None
+    overall_mean: float | None
+    district_overall_mean: float | None
+    criteria: list[CriterionOut] | None
+    comments: list[dict[str, str]] | None = Field(
+        description="Random order, no metadata; null below max(k, 5) ballots"
+    )
+    trend: list[TrendOut]
+
+
+class SummaryOut(BaseModel):
+    subject_id: int
+    unit_code: str
+    unit_name: str
+    role: str
+    full_name: str
+    enough: bool
+    ballots: int | None
+    overall_mean: float | None
+    criterion_means: list[float | None] | None
+
+
+class InviteOut(BaseModel):
+    subject_id: int
+    unit_name: str
+    role: str
+    full_name: str
+    username: str
+    setup_code: str | None = Field(description="Shown once; null when an account was linked")
+
+
+class SetupIn(_In):
+    username: str = Field(min_length=1, max_length=64)
+    code: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=10, max_length=1024)
+
+
+def report_out(report: reports.SubjectReport) -> ReportOut:
+    """The JSON form of a report (the same object the HTML page renders)."""
+    return ReportOut(
+        subject_id=report.subject_id,
+        round_id=report.round_id,
+        round_title=report.round_title,
+        year=report.year,
+        unit_name=report.unit_name,
+        role=report.role.value,
+        full_name=report.full_name,
+        threshold=report.threshold,
+        comment_threshold=report.comment_threshold,
+        enough=report.enough,
+        ballots=report.ballots,
+        overall_mean=report.overall_mean,
+        district_overall_mean=report.district_overall_mean,
+        criteria=[CriterionOut(**c.__dict__) for c in report.criteria]
+        if report.criteria is not None
+        else None,
+        comments=[{"question": q, "text": t} for q, t in report.comments]
+        if report.comments is not None
+        else None,
+        trend=[
+            TrendOut(
+                round_id=p.round_id,
+                year=p.year,
+                round_title=p.round_title,
+                role=p.role.value,
+                mean=p.mean,
+            )
+            for p in report.trend
+        ],
+    )
+
+
+@router.get("/reports/{subject_id}", response_model=ReportOut)
+def read_report(subject_id: int, db: SessionDep, user: CurrentUser) -> ReportOut:
+    """One subject's report: a leader's own (once published), any for admins and observers."""
+    return report_out(reports.subject_report(db, subject_id, viewer=user))
+
+
+@router.get("/rounds/{round_id}/results", response_model=list[SummaryOut])
+def round_results(round_id: int, db: SessionDep, user: CurrentReader) -> list[SummaryOut]:
+    """Every subject of a closed round; subjects below k carry no numbers."""
+    return [
+        SummaryOut(**{**row.__dict__, "role": row.role.value})
+        for row in reports.round_results(db, round_id, viewer=user)
+    ]
+
+
+@router.get("/rounds/{round_id}/results.csv", response_class=Response)
+def round_results_csv(round_id: int, db: SessionDep, user: CurrentReader) -> Response:
+    """Aggregates only, one row per subject; never a ballot row."""
+    rows = reports.round_results(db, round_id, viewer=user)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    criteria = len(next((r.criterion_means for r in rows if r.criterion_means), []) or [])
+    writer.writerow(
+        ["unit_code", "unit_name", "role", "full_name", "ballots", "mean"]
+        + [f"criterion_{i + 1}_mean" for i in range(criteria)]
+    )
+    for r in rows:
+        means = [f"{m:.2f}" if m is not None else "" for m in (r.criterion_means or [])]
+        writer.writerow(
+            [
+                r.unit_code,
+                r.unit_name,
+                r.role.value,
+                r.full_name,
+                r.ballots if r.enough else "",
+                f"{r.overall_mean:.2f}" if r.overall_mean is not None else "",
+                *(means or [""] * criteria),
+            ]
+        )
+    return Response(
+        "\ufeff" + buffer.getvalue(),  # a BOM so spreadsheets read Vietnamese as UTF-8
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="ket-qua-dot-{round_id}.csv"'},
+    )
+
+
+@router.get("/rounds/{round_id}/receipts", response_model=list[str])
+def published_receipts(round_id: int, db: SessionDep) -> list[str]:
+    """The sorted receipts of a closed round, public, so each voter can find theirs."""
+    round_ = get_round(db, round_id)
+    if round_.status not in (RoundStatus.CLOSED, RoundStatus.PUBLISHED):
+        raise InvalidState(
+            "Receipts are published when the round closes.", status=round_.status.value
+        )
+    return ballot_box.receipts(db, round_id)
+
+
+@router.post(
+    "/rounds/{round_id}/leaders",
+    response_model=list[InviteOut],
+    status_code=status.HTTP_201_CREATED,
+)
+def create_leaders(round_id: int, db: SessionDep, admin: CurrentAdmin) -> list[InviteOut]:
+    """Logins for the heads of a published round; setup codes are shown this once."""
+    invites = leaders.create_leader_accounts(db, round_id, actor=admin.username, now=utcnow())
+    return [InviteOut(**i.__dict__) for i in invites]
+
+
+@router.post("/auth/setup", status_code=status.HTTP_204_NO_CONTENT)
+def complete_setup(body: SetupIn, db: SessionDep) -> Response:
+    """A leader chooses a password with the one-time setup code."""
+    leaders.complete_setup(db, body.username, body.code, body.password, utcnow())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,148 @@
+"""Leader accounts for the heads of a published round, set up with one-time codes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from ballots import accounts, audit
+from ballots.accounts import LeaderSubject, User
+from ballots.db import as_utc
+from ballots.errors import AuthenticationFailed, InvalidState
+from ballots.reports import subjects_taking_part
+from ballots.rounds import Round, Subject, get_round
+from ballots.vocabulary import RoundStatus, UserRole
+from crypto.tokens import ALPHABET
+
+SETUP_CODE_LENGTH = 16  # 80 random bits
+SETUP_VALID_FOR = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class LeaderInvite:
+    """A head's login: a new account with its setup code (shown once), or one linked."""
+
+    subject_id: int
+    unit_name: str
+    role: str
+    full_name: str
+    username: str
+    setup_code: str | None  # None: an existing account was linked, its password stands
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(code.strip().upper().replace("-", "").encode()).hexdigest()
+
+
+def _new_code() -> str:
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(SETUP_CODE_LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, SETUP_CODE_LENGTH, 4))
+
+
+def _existing_account(session: Session, person_id: int) -> User | None:
+    # The same person heading a unit in an earlier round keeps one account, so their
+    # trend across rounds sits behind one login.
+    return session.scalar(
+        select(User)
+        .join(LeaderSubject, LeaderSubject.user_id == User.id)
+        .join(Subject, Subject.id == LeaderSubject.subject_id)
+        .where(Subject.person_id == person_id, User.role == UserRole.LEADER)
+        .limit(1)
+    )
+
+
+def create_leader_accounts(
+    session: Session, round_id: int, *, actor: str, now: datetime
+) -> list[LeaderInvite]:
+    """Give every head of a published round a login; codes are returned once, never again."""
+    round_ = get_round(session, round_id)
+    if round_.status is not RoundStatus.PUBLISHED:
+        raise InvalidState(
+            f"Leader accounts are made once results are published; the round is "
+            f"{round_.status.value}.",
+            status=round_.status.value,
+        )
+    invites = []
+    for subject in subjects_taking_part(session, round_id):
+        if session.scalar(select(LeaderSubject).where(LeaderSubject.subject_id == subject.id)):
+            continue
+        user = _existing_account(session, subject.person_id)
+        code: str | None = None
+        if user is None:
+            user = accounts.create_user(
+                session,
+                username=f"lanhdao{subject.person_id}",
+                full_name=subject.person.full_name,
+                role=UserRole.LEADER,
+                password=None,
+                actor=actor,
+            )
+            code = _new_code()
+            user.setup_code_hash = _code_hash(code)
+            user.setup_expires_at = now + SETUP_VALID_FOR
+        accounts.bind_leader(session, user, subject.id)
+        invites.append(
+            LeaderInvite(
+                subject_id=subject.id,
+                unit_name=subject.unit.name,
+                role=subject.role.value,
+                full_name=subject.person.full_name,
+                username=user.username,
+                setup_code=code,
+            )
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="leaders.created",
+        payload={
+            "round_id": round_id,
+            "accounts": sorted({i.username for i in invites if i.setup_code}),
+            "linked": sorted({i.username for i in invites if not i.setup_code}),
+        },
+    )
+    session.flush()
+    return invites
+
+
+def complete_setup(
+    session: Session, username: str, code: str, password: str, now: datetime
+) -> User:
+    """Choose a password with a one-time setup code; the code then stops working."""
+    user = accounts.find_user(session, username)
+    valid = (
+        user is not None
+        and user.role is UserRole.LEADER
+        and user.setup_code_hash is not None
+        and user.setup_expires_at is not None
+        and as_utc(user.setup_expires_at) > now
+        and hmac.compare_digest(user.setup_code_hash, _code_hash(code))
+    )
+    if not valid:
+        raise AuthenticationFailed("Wrong username or setup code, or the code has expired.")
+    assert user is not None
+    accounts.set_password(session, user.username, password)
+    user.setup_code_hash = None
+    user.setup_expires_at = None
+    session.flush()
+    return user
+
+
+def my_subjects(session: Session, user: User) -> list[Subject]:
+    """A leader's subjects in published rounds, newest first."""
+    return list(
+        session.scalars(
+            select(Subject)
+            .join(LeaderSubject, LeaderSubject.subject_id == Subject.id)
+            .join(Round, Round.id == Subject.round_id)
+            .where(LeaderSubject.user_id == user.id, Round.status == RoundStatus.PUBLISHED)
+            .options(joinedload(Subject.unit), joinedload(Subject.person))
+            .order_by(Round.year.desc(), Subject.id)
+        )
+    )

@@ -1,0 +1,362 @@
+"""Benchmark: the tally of a round with N ballots on PostgreSQL.
+
+Usage: .venv/bin/python bench/bench_tally.py [--ballots 1000000] [--keep] [--data DIR]
+                                             [--server postgresql+psycopg://...] [--runs 3]
+
+Creates a throwaway database (phieukin_bench_<random>) on the server, migrates it, sets a
+round up with the services (the Long Biên units and subjects, all 59 units taking part with
+an electorate of 100,000 each), then bulk-loads N ballots in one INSERT ... SELECT spread
+over the units in proportion to their electorate. That is load generation, not the cast
+path. It then times, each --runs times (min and median):
+
+  (a) tally.criterion_counts for the whole round (the GROUP BY over every rating),
+  (b) tally.ballots_per_unit,
+  then closes the round (lifecycle.close_round: the close-time rewrite of invariant 7) and
+  scrubs (ballot_box.scrub: VACUUM FULL), each timed once, then
+  (c) reports.round_results for an admin,
+  (d) reports.subject_report of a ward subject.
+
+EXPLAIN (ANALYZE, BUFFERS) of the criterion_counts SQL is written under /tmp. The database
+is dropped at the end, even on failure, unless --keep is given. Target (DESIGN.md):
+1,000,000 ballots aggregated in under 5 s. The figures go to docs/PERFORMANCE.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, make_url, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import migrations
+from ballots import accounts, ballot_box, lifecycle, reports, rounds, tally, tokens, units
+from ballots.db import make_engine, make_session_factory, transaction
+from ballots.questionnaire import parse_questionnaire
+from ballots.rounds import RoundUnit, Subject
+from ballots.units import MAX_ELECTORATE
+from ballots.vocabulary import Role, UserRole
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "data"
+DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+TARGET_SECONDS = 5.0
+TARGET_BALLOTS = 1_000_000
+ACTOR = "bench"
+
+# One ballot per generated row: for each subject of the row's unit, one value 0-4 per
+# criterion (0 = no opinion), drawn by the database. The inner subquery refers to s.id so
+# that it is run again for every subject of every ballot rather than once for the statement.
+LOAD_SQL = """
+    INSERT INTO ballots (id, round_id, unit_id, ratings)
+    SELECT gen_random_uuid(), :round_id, a.unit_id, r.ratings
+    FROM unnest(CAST(:unit_ids AS integer[]), CAST(:counts AS integer[])) AS a(unit_id, n)
+    CROSS JOIN LATERAL generate_series(1, a.n) AS g(i)
+    CROSS JOIN LATERAL (
+        SELECT jsonb_object_agg(
+            s.id::text,
+            (SELECT jsonb_agg(floor(random() * 5)::int)
+             FROM generate_series(1, :criteria) AS c(k) WHERE s.id > 0)
+        ) AS ratings
+        FROM subjects AS s
+        WHERE s.round_id = :round_id AND s.unit_id = a.unit_id AND g.i > 0
+    ) AS r
+"""
+
+
+class Timings:
+    """The rows of the results table, printed as they come and again at the end."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, int, list[float]]] = []
+
+    def add(self, operation: str, ballots: int, seconds: list[float]) -> None:
+        self.rows.append((operation, ballots, seconds))
+        print(f"  {operation}: " + ", ".join(f"{s:.3f} s" for s in seconds), flush=True)
+
+    def table(self) -> str:
+        head = f"| {'operation':<48} | {'ballots':>9} | {'runs':>4} | {'min s':>8} | "
+        head += f"{'median s':>8} | {'ballots/s':>10} |"
+        lines = [head, "|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|"]
+        for operation, ballots, seconds in self.rows:
+            low, mid = min(seconds), statistics.median(seconds)
+            rate = f"{ballots / mid:,.0f}" if mid > 0 else "-"
+            lines.append(
+                f"| {operation:<48} | {ballots:>9,} | {len(seconds):>4} | {low:>8.3f} | "
+                f"{mid:>8.3f} | {rate:>10} |"
+            )
+        return "\n".join(lines)
+
+
+def timed(runs: int, action: Callable[[], object]) -> list[float]:
+    """Wall-clock seconds of ``runs`` calls of ``action``."""
+    seconds = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def allocate(total: int, weights: dict[int, int]) -> dict[int, int]:
+    """Split ``total`` in proportion to ``weights`` (largest remainder), keys in order."""
+    whole = sum(weights.values())
+    shares = {k: total * w // whole for k, w in weights.items()}
+    left = total - sum(shares.values())
+    by_remainder = sorted(weights, key=lambda k: (-(total * weights[k] % whole), k))
+    for k in by_remainder[:left]:
+        shares[k] += 1
+    return shares
+
+
+def set_up_round(factory: sessionmaker[Session], data: Path) -> tuple[int, int]:
+    """Units, an admin, a round with its subjects and all units taking part; (round, admin)."""
+    with transaction(factory) as session:
+        units.import_units(session, (data / "long_bien_units.csv").read_bytes(), actor=ACTOR)
+        admin = accounts.create_user(
+            session,
+            username="bench-admin",
+            full_name="Bench Admin",
+            role=UserRole.ADMIN,
+            password=None,
+            actor=ACTOR,
+        )
+        round_ = rounds.create_round(
+            session, title="Đợt đo hiệu năng", year=2026, anonymity_threshold=5, actor=ACTOR
+        )
+        rounds.import_subjects(
+            session, round_.id, (data / "long_bien_subjects.csv").read_bytes(), actor=ACTOR
+        )
+        codes = [u.code for u in units.list_units(session)]
+        rounds.set_round_units(
+            session, round_.id, [(c, MAX_ELECTORATE) for c in codes], actor=ACTOR
+        )
+        # Opening needs live slips somewhere; one token (no PDF) is enough.
+        tokens.issue_tokens(session, round_.id, codes[0], 1, actor=ACTOR)
+        lifecycle.open_round(session, round_.id, actor=ACTOR)
+        return round_.id, admin.id
+
+
+def load_ballots(factory: sessionmaker[Session], round_id: int, count: int) -> int:
+    """Insert ``count`` ballots in one statement; returns the number of units used."""
+    with transaction(factory) as session:
+        electorates = dict(
+            session.execute(
+                select(RoundUnit.unit_id, RoundUnit.electorate)
+                .where(RoundUnit.round_id == round_id)
+                .order_by(RoundUnit.unit_id)
+            ).all()
+        )
+        shares = allocate(count, electorates)
+        criteria = len(rounds.get_questionnaire(session, round_id).criteria)
+        session.execute(
+            text(LOAD_SQL),
+            {
+                "round_id": round_id,
+                "unit_ids": list(shares),
+                "counts": list(shares.values()),
+                "criteria": criteria,
+            },
+        )
+        return len(shares)
+
+
+def maintenance(engine: Engine, statement: str) -> float:
+    """Run ``statement`` outside a transaction (VACUUM, ANALYZE); returns its seconds."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        start = time.perf_counter()
+        conn.exec_driver_sql(statement)
+        return time.perf_counter() - start
+
+
+def explain_counts(engine: Engine, round_id: int, path: Path) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of the whole-round criterion_counts SQL, written to path."""
+    sql = tally._COUNTS_SQL["postgresql"].format(unit_filter="")
+    with engine.connect() as conn:
+        plan = [row[0] for row in conn.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql), {
+            "round_id": round_id
+        })]
+        conn.rollback()
+    body = "\n".join(plan)
+    path.write_text(f"-- tally._COUNTS_SQL['postgresql'], unit_filter=''\n{sql}\n\n{body}\n")
+    return body
+
+
+def autovacuum_busy(engine: Engine, database: str) -> bool:
+    """Whether an autovacuum worker is at work in the bench database right now."""
+    with engine.connect() as conn:
+        return bool(
+            conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE backend_type = 'autovacuum worker' AND datname = :db"
+                ),
+                {"db": database},
+            )
+        )
+
+
+def run(url: str, data: Path, count: int, runs: int, database: str) -> bool:
+    """The benchmark proper; True when the whole-round tally met the target."""
+    migrations.upgrade(url)
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    results = Timings()
+    try:
+        with engine.connect() as conn:
+            version = conn.scalar(text("SHOW server_version"))
+            workers = conn.scalar(text("SHOW max_parallel_workers_per_gather"))
+            work_mem = conn.scalar(text("SHOW work_mem"))
+            jit = conn.scalar(text("SHOW jit"))
+        print(f"PostgreSQL {version}, {os.cpu_count()} cores on this machine")
+        print(
+            f"server: max_parallel_workers_per_gather={workers}, work_mem={work_mem}, jit={jit}"
+        )
+        print(f"database {database}, {count:,} ballots, {runs} runs each\n", flush=True)
+
+        start = time.perf_counter()
+        round_id, admin_id = set_up_round(factory, data)
+        print(f"setup with the services: {time.perf_counter() - start:.3f} s")
+
+        print("loading ballots...", flush=True)
+        start = time.perf_counter()
+        unit_count = load_ballots(factory, round_id, count)
+        results.add("load: INSERT ... SELECT (one statement)", count, [
+            time.perf_counter() - start
+        ])
+        results.add("load: ANALYZE ballots", count, [maintenance(engine, "ANALYZE ballots")])
+        with engine.connect() as conn:
+            size = conn.scalar(text("SELECT pg_size_pretty(pg_table_size('ballots'))"))
+            rows = conn.scalar(
+                text(
+                    "SELECT count(*) FROM ballots AS b, jsonb_each(b.ratings) AS s "
+                    "WHERE b.round_id = :r"
+                ),
+                {"r": round_id},
+            )
+        print(f"ballots table {size}, {unit_count} units, {rows:,} subject ratings\n")
+
+        with factory() as session:
+            expected = count
+            got = sum(tally.ballots_per_unit(session, round_id).values())
+            assert got == expected, f"loaded {got} ballots, expected {expected}"
+
+        def counts() -> None:
+            with transaction(factory) as session:
+                tally.criterion_counts(session, round_id)
+
+        def per_unit() -> None:
+            with transaction(factory) as session:
+                tally.ballots_per_unit(session, round_id)
+
+        print("measuring (open round)...", flush=True)
+        results.add("(a) tally.criterion_counts, whole round", count, timed(runs, counts))
+        results.add("(b) tally.ballots_per_unit", count, timed(runs, per_unit))
+
+        plan_path = Path("/tmp") / f"{database}_explain_counts.txt"
+        plan = explain_counts(engine, round_id, plan_path)
+        print(f"EXPLAIN (ANALYZE, BUFFERS) written to {plan_path}")
+        for line in plan.splitlines():
+            if "Execution Time" in line or "Workers Launched" in line or "JIT:" in line:
+                print("  " + line.strip())
+
+        print("closing...", flush=True)
+        start = time.perf_counter()
+        with transaction(factory) as session:
+            lifecycle.close_round(session, round_id, actor=ACTOR)
+        results.add("lifecycle.close_round (rewrite, incl. commit)", count, [
+            time.perf_counter() - start
+        ])
+        start = time.perf_counter()
+        ballot_box.scrub(engine)
+        results.add("ballot_box.scrub (VACUUM FULL)", count, [time.perf_counter() - start])
+
+        with factory() as session:
+            admin = session.get(accounts.User, admin_id)
+            assert admin is not None
+            ward_subject = session.scalar(
+                select(Subject.id)
+                .where(Subject.round_id == round_id, Subject.role == Role.WARD_CHAIRPERSON)
+                .order_by(Subject.id)
+                .limit(1)
+            )
+            assert ward_subject is not None
+            positions = len(parse_questionnaire(rounds.get_round(session, round_id).questionnaire)
+                            .criteria)
+
+        def results_page() -> None:
+            with transaction(factory) as session:
+                viewer = session.get(accounts.User, admin_id)
+                assert viewer is not None
+                rows = reports.round_results(session, round_id, viewer=viewer)
+                assert all(r.enough for r in rows) and rows[0].criterion_means is not None
+                assert len(rows[0].criterion_means) == positions
+
+        def subject_page() -> None:
+            with transaction(factory) as session:
+                viewer = session.get(accounts.User, admin_id)
+                assert viewer is not None
+                report = reports.subject_report(session, ward_subject, viewer=viewer)
+                assert report.enough and report.criteria is not None
+
+        print("measuring (closed round)...", flush=True)
+        results.add("(a') tally.criterion_counts, after close", count, timed(runs, counts))
+        results.add("(c) reports.round_results (admin)", count, timed(runs, results_page))
+        results.add("(d) reports.subject_report (ward subject)", count, timed(runs, subject_page))
+        if autovacuum_busy(engine, database):
+            print("note: an autovacuum worker was busy in the bench database at the end")
+    finally:
+        engine.dispose()
+
+    print()
+    print(results.table())
+    best = min(next(s for op, _, s in results.rows if op.startswith("(a)")))
+    target = TARGET_SECONDS * count / TARGET_BALLOTS
+    verdict = "PASS" if best < target else "MISS"
+    print(f"\ntarget: whole-round tally under {target:.2f} s for {count:,} ballots "
+          f"({TARGET_SECONDS:.0f} s per {TARGET_BALLOTS:,}); best {best:.3f} s: {verdict}")
+    return best < target
+
+
+def main() -> int:
+    """Create the throwaway database, run, drop it; exit 1 if the target is missed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ballots", type=int, default=TARGET_BALLOTS, help="ballots to load")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs of each measurement")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="units/subjects CSVs")
+    parser.add_argument("--server", default=DEFAULT_SERVER, help="SQLAlchemy URL, no database")
+    args = parser.parse_args()
+    if args.ballots < 1 or args.runs < 1:
+        parser.error("--ballots and --runs must be positive")
+
+    database = f"phieukin_bench_{secrets.token_hex(4)}"
+    server = make_url(args.server)
+    admin_engine = create_engine(
+        server.set(database="postgres"), isolation_level="AUTOCOMMIT", hide_parameters=True
+    )
+    with admin_engine.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{database}"')
+    url = server.set(database=database).render_as_string(hide_password=False)
+    ok = False
+    try:
+        ok = run(url, args.data, args.ballots, args.runs, database)
+    finally:
+        if args.keep:
+            print(f"kept database {database}", file=sys.stderr)
+        else:
+            with admin_engine.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            print(f"dropped database {database}", file=sys.stderr)
+        admin_engine.dispose()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
