@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -37,7 +38,7 @@ cli.add_typer(round_cli, name="round")
 cli.add_typer(audit_cli, name="audit")
 
 # The audit log names who acted; at the console that is the operator of the server.
-CLI_ACTOR = "cli"
+CLI_ACTOR = f"cli:{getpass.getuser()}"
 SAMPLE_DIR_HELP = "Folder with long_bien_units.csv and long_bien_subjects.csv."
 
 
@@ -306,8 +307,9 @@ def demo(
     settings = get_settings()
     migrations.upgrade(settings.database_url)
     settings.secret_key_bytes()
+    engine = make_engine(settings.database_url)
     try:
-        with transaction(_factory()) as session:
+        with transaction(make_session_factory(engine)) as session:
             result = load_demo(
                 session,
                 sample_dir=sample_dir,
@@ -317,6 +319,7 @@ def demo(
             )
     except DomainError as exc:
         _fail(exc)
+    ballot_box.scrub(engine)  # the demo closed rounds: leave no deleted ballot in the file
     typer.echo(result.describe(settings.public_base_url))
 
 

@@ -16,13 +16,16 @@ class SlidingWindowLimiter:
         self.max_keys = max_keys
         self._events: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
+        self._pruned = time.monotonic()
 
     def hit(self, key: str, now: float | None = None) -> int:
         """Record one attempt; returns 0 when allowed, else seconds to wait."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            if len(self._events) >= self.max_keys:
+            # Keys (client addresses) are forgotten once their window has passed.
+            if len(self._events) >= self.max_keys or now - self._pruned >= self.window:
                 self._forget_old(now)
+                self._pruned = now
             events = self._events.setdefault(key, deque())
             while events and now - events[0] >= self.window:
                 events.popleft()

@@ -27,8 +27,8 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     # Per-client login attempts allowed per minute before answers slow down.
     login_attempts_per_minute: int = Field(default=10, ge=1)
-    # Per-client wrong slip codes per minute on the voting path (memory only).
-    wrong_codes_per_minute: int = Field(default=20, ge=1)
+    # Per-client unknown slip codes per minute on the voting path (memory only).
+    wrong_codes_per_minute: int = Field(default=60, ge=1)
 
     @field_validator("database_url")
     @classmethod

@@ -1,8 +1,9 @@
 """What the JSON API and the HTML page share on the voting path.
 
-Per-client limits count only failed lookups (unknown or mistyped codes): a ward's meeting
-puts 150 phones behind one address, and none of them should wait for the others. The
-address is used as a key in memory for a minute and never written anywhere.
+Per-client limits count only lookups of codes that pass the check character but match no
+slip: a typo is caught by the check character and costs nothing, so only guessing counts.
+A ward's meeting puts 150 phones behind one address; the default allows 60 such misses a
+minute from it. The address is a key in memory for about a minute, never written anywhere.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.auth import client_key
 from ballots import casting
-from ballots.errors import MistypedCode, TooManyGuesses, UnknownCode
+from ballots.errors import TooManyGuesses, UnknownCode
 
 VOTING_PATHS = ("/v", "/V", "/api/v1/vote")
 MAX_BODY_BYTES = 64 * 1024
@@ -38,7 +39,7 @@ def preview(request: Request, db: Session, token: str) -> casting.BallotForm:
     _guard(request)
     try:
         return casting.preview(db, token)
-    except (UnknownCode, MistypedCode):
+    except UnknownCode:
         _note_failure(request)
         raise
 
@@ -48,6 +49,6 @@ def cast(request: Request, db: Session, token: str, answers: Any) -> casting.Cas
     _guard(request)
     try:
         return casting.cast(db, token, answers)
-    except (UnknownCode, MistypedCode):
+    except UnknownCode:
         _note_failure(request)
         raise

@@ -147,7 +147,7 @@ def create_user(
     return user
 
 
-def set_password(session: Session, username: str, password: str) -> User:
+def set_password(session: Session, username: str, password: str, *, actor: str) -> User:
     """Set a new password and clear any lock."""
     validate_password(password)
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
@@ -157,6 +157,9 @@ def set_password(session: Session, username: str, password: str) -> User:
     user.failed_logins = 0
     user.locked_until = None
     session.flush()
+    audit.record(
+        session, actor=actor, action="user.password_set", payload={"username": user.username}
+    )
     return user
 
 
@@ -247,10 +250,16 @@ def leader_subject_ids(session: Session, user: User) -> set[int]:
     )
 
 
-def bind_leader(session: Session, user: User, subject_id: int) -> None:
-    """Let a leader account read one subject's report."""
+def bind_leader(session: Session, user: User, subject_id: int, *, actor: str) -> None:
+    """Let a leader account read one subject's report (audit-logged)."""
     if user.role is not UserRole.LEADER:
         raise InvalidInput("Only a leader account can be bound to a subject.", field="role")
     if session.get(LeaderSubject, (user.id, subject_id)) is None:
         session.add(LeaderSubject(user_id=user.id, subject_id=subject_id))
         session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="leader.bound",
+            payload={"username": user.username, "subject_id": subject_id},
+        )

@@ -74,6 +74,15 @@ def entries(session: Session, after: int = 0, limit: int = 500) -> list[AuditEnt
     )
 
 
+def entries_for(session: Session, actions: tuple[str, ...]) -> list[AuditEntry]:
+    """Entries with one of ``actions``, oldest first."""
+    return list(
+        session.scalars(
+            select(AuditEntry).where(AuditEntry.action.in_(actions)).order_by(AuditEntry.seq)
+        )
+    )
+
+
 def _all(session: Session) -> Iterator[AuditEntry]:
     yield from session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).yield_per(1000)
 

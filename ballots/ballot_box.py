@@ -8,6 +8,7 @@ answer is a row of its own with no link to its ballot or to the other answers.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 
@@ -130,14 +131,15 @@ _REWRITTEN = {
 }
 
 
-def open_box(session: Session, round_id: int) -> int:
+def open_box(session: Session, round_id: int) -> dict[str, object]:
     """At close: rewrite the round's ballots and texts as fresh rows in random order.
 
     Physical order (SQLite rowid, PostgreSQL ctid), the ids seen during voting, and on
     PostgreSQL the transaction id (xmin) that a ballot shared with its texts and its token
     all reflected casting. After this, in the caller's transaction, every row is new, was
     written by the close, in an order drawn from the database's random source. Receipts are
-    rewritten sorted, as they are published. Returns the number of ballots.
+    rewritten sorted, as they are published. Returns the ballot count and the SHA-256 of the
+    sorted receipt list (one code per line), for the audit log.
     """
     dialect = session.get_bind().dialect.name
     new_id = _NEW_ID[dialect]
@@ -177,7 +179,11 @@ def open_box(session: Session, round_id: int) -> int:
     )
     session.execute(text("DROP TABLE sorted_receipts"))
     session.expire_all()
-    return ballot_count(session, round_id)
+    published = "\n".join(receipts(session, round_id))
+    return {
+        "ballots": ballot_count(session, round_id),
+        "receipts_sha256": hashlib.sha256(published.encode()).hexdigest(),
+    }
 
 
 def scrub(engine: Engine) -> None:

@@ -76,7 +76,7 @@ class _Slip:
     unit: Unit
 
 
-def _find_slip(session: Session, text: str) -> _Slip:
+def _find_slip(session: Session, text: str, *, hold_round: bool = False) -> _Slip:
     try:
         token = normalize_token(text)
     except InvalidToken:
@@ -84,7 +84,12 @@ def _find_slip(session: Session, text: str) -> _Slip:
     row = tokens.redeemable(session, token)
     if row is None:
         raise UnknownCode("No slip has this code.")
-    round_ = session.get(Round, row.round_id)
+    query = select(Round).where(Round.id == row.round_id)
+    if hold_round:
+        # Casting holds the round row FOR SHARE until it commits, so a close (which updates
+        # that row) waits for every cast in flight and none lands after the box is rewritten.
+        query = query.with_for_update(read=True)
+    round_ = session.scalar(query)
     unit = session.get(Unit, row.unit_id)
     assert round_ is not None
     assert unit is not None
@@ -202,7 +207,7 @@ def validate_answers(
 
 def cast(session: Session, token_text: str, answers: Any) -> CastResult:
     """Spend the slip and put the ballot in the box, in the caller's one transaction."""
-    slip = _find_slip(session, token_text)
+    slip = _find_slip(session, token_text, hold_round=True)
     ensure_accepting_votes(slip.round)
     if slip.row.used:
         return _repeat_or_refuse(slip)

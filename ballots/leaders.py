@@ -86,7 +86,7 @@ def create_leader_accounts(
             code = _new_code()
             user.setup_code_hash = _code_hash(code)
             user.setup_expires_at = now + SETUP_VALID_FOR
-        accounts.bind_leader(session, user, subject.id)
+        accounts.bind_leader(session, user, subject.id, actor=actor)
         invites.append(
             LeaderInvite(
                 subject_id=subject.id,
@@ -127,7 +127,7 @@ def complete_setup(
     if not valid:
         raise AuthenticationFailed("Wrong username or setup code, or the code has expired.")
     assert user is not None
-    accounts.set_password(session, user.username, password)
+    accounts.set_password(session, user.username, password, actor=user.username)
     user.setup_code_hash = None
     user.setup_expires_at = None
     session.flush()
@@ -145,4 +145,13 @@ def my_subjects(session: Session, user: User) -> list[Subject]:
             .options(joinedload(Subject.unit), joinedload(Subject.person))
             .order_by(Round.year.desc(), Subject.id)
         )
+    )
+
+
+def account_of(session: Session, subject_id: int) -> User | None:
+    """The leader account bound to a subject, if one was made."""
+    return session.scalar(
+        select(User)
+        .join(LeaderSubject, LeaderSubject.user_id == User.id)
+        .where(LeaderSubject.subject_id == subject_id)
     )

@@ -36,19 +36,48 @@ class Transition:
     head_hash: str
 
 
-def _move(session: Session, round_id: int, target: RoundStatus, actor: str) -> Transition:
-    round_ = get_round(session, round_id)
+def _lock(session: Session, round_id: int) -> Round:
+    # FOR UPDATE waits for casts in flight (they hold the row FOR SHARE) and makes later
+    # casts wait for this transition, then see the new state.
+    round_ = session.scalar(
+        select(Round)
+        .where(Round.id == round_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if round_ is None:
+        return get_round(session, round_id)  # raises NotFound
+    return round_
+
+
+def _move(
+    session: Session,
+    round_id: int,
+    target: RoundStatus,
+    actor: str,
+    extra: dict[str, object] | None = None,
+) -> Transition:
+    round_ = _lock(session, round_id)
     if TRANSITIONS.get(round_.status) is not target:
         raise InvalidState(
             f"Cannot make the round {target.value}: it is {round_.status.value}.",
             status=round_.status.value,
         )
     round_.status = target
+    session.flush()
+    if target is RoundStatus.CLOSED:
+        # Anchor what was counted in the hash chain: the number of ballots and a digest of
+        # the receipts about to be published.
+        extra = {**(extra or {}), **ballot_box.open_box(session, round_id)}
     entry = audit.record(
         session,
         actor=actor,
         action=ACTIONS[target],
-        payload={"round_id": round_id, "anonymity_threshold": round_.anonymity_threshold},
+        payload={
+            "round_id": round_id,
+            "anonymity_threshold": round_.anonymity_threshold,
+            **(extra or {}),
+        },
     )
     return Transition(round=round_, head_seq=entry.seq, head_hash=entry.hash)
 
@@ -79,9 +108,7 @@ def close_round(session: Session, round_id: int, *, actor: str) -> Transition:
 
     Call ``ballot_box.scrub`` after the commit to clear deleted content from the files.
     """
-    done = _move(session, round_id, RoundStatus.CLOSED, actor)
-    ballot_box.open_box(session, round_id)
-    return done
+    return _move(session, round_id, RoundStatus.CLOSED, actor)
 
 
 def publish_round(session: Session, round_id: int, *, actor: str) -> Transition:

@@ -194,13 +194,31 @@ def verify_draw(session: Session, round_id: int) -> Verification:
     recomputed = {k: list(v) for k, v in again.chosen.items()}
     return Verification(
         matches=(
-            seed == stored.seed and digest == stored.pool_digest and recomputed == stored.chosen
+            seed == stored.seed
+            and digest == stored.pool_digest
+            and recomputed == stored.chosen
+            and _logged_as_drawn(session, stored)
         ),
         stored_seed=stored.seed,
         recomputed_seed=seed,
         stored_chosen=stored.chosen,
         recomputed_chosen=recomputed,
     )
+
+
+def _logged_as_drawn(session: Session, draw: LotteryDraw) -> bool:
+    # A draw row rewritten consistently (new phrase, seed and result) would re-run cleanly;
+    # the hash-chained audit entry written at the draw is what it must still agree with.
+    for entry in audit.entries_for(session, ("lottery.drawn", "lottery.redrawn")):
+        p = entry.payload
+        if p.get("draw_id") == draw.id and p.get("round_id") == draw.round_id:
+            return bool(
+                p.get("seed") == draw.seed
+                and p.get("phrase") == draw.phrase
+                and p.get("chosen") == draw.chosen
+                and p.get("pool_digest") == draw.pool_digest
+            )
+    return False
 
 
 def proof(draw: LotteryDraw) -> dict[str, Any]:

@@ -33,7 +33,10 @@ TEXT: dict[str, dict[str, str]] = {
         "receipt_label": "Mã xác nhận",
         "receipt_note": "Ghi lại mã này. Khi đợt lấy ý kiến kết thúc, danh sách mã xác nhận được "
         "công bố để bạn kiểm tra phiếu của mình đã được tính. Mã không cho biết bạn đã chọn gì.",
-        "repeated": "Phiếu này đã được gửi trước đó; đây là mã xác nhận của lần gửi ấy.",
+        "repeated_title": "Phiếu này đã được gửi trước đó",
+        "repeated": "Đây là mã xác nhận của lần gửi ấy; câu trả lời vừa nhập không được ghi "
+        "thêm. Nếu bạn chưa từng gửi phiếu này, hãy báo ngay với tổ chức hội nghị: có thể "
+        "người khác đã dùng mã của bạn.",
         "close_page": "Bạn có thể đóng trang này.",
         "try_again": "Nhập lại mã",
         "mistyped_code": "Mã phiếu có chỗ gõ sai. Hãy đối chiếu từng ký tự với mã in trên phiếu.",
@@ -74,7 +77,10 @@ TEXT: dict[str, dict[str, str]] = {
         "receipt_note": "Write this code down. When the round ends, the list of receipts is "
         "published so that you can check your ballot was counted. It does not say what you "
         "chose.",
-        "repeated": "This slip had already been submitted; this is the receipt of that ballot.",
+        "repeated_title": "This slip had already been submitted",
+        "repeated": "This is the receipt of that ballot; the answers just entered were not "
+        "added. If you never submitted this slip, tell the organisers at once: someone else "
+        "may have used your code.",
         "close_page": "You can close this page.",
         "try_again": "Enter the code again",
         "mistyped_code": "The code has a typo. Check each character against the slip.",

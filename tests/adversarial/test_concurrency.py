@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from ballots import ballot_box, casting
+from ballots import audit, ballot_box, casting, lifecycle
 from ballots.db import make_engine, make_session_factory, transaction
-from ballots.errors import CodeAlreadyUsed
+from ballots.errors import CodeAlreadyUsed, VotingClosed
 from tests.ballot_helpers import answers_for, open_round_with_slips
 
 
@@ -104,3 +104,71 @@ class TestRaces:
         assert len({r.receipt for r in results}) == 200
         assert _counts(factory)[0] == 200
         assert _counts(factory)[2] == 200
+
+
+class TestCloseAgainstCasts:
+    """A close and casts racing: no ballot lands after the box is rewritten, none is lost."""
+
+    def test_close_waits_for_a_cast_in_flight_and_rewrites_its_ballot(
+        self, factory: sessionmaker[Session], shared_data: Path
+    ) -> None:
+        """The close blocks until the open cast commits, then includes its ballot."""
+        with transaction(factory) as session:
+            round_id, slips = open_round_with_slips(session, shared_data, {"PHUONG-BODE": 1})
+        token = slips["PHUONG-BODE"][0]
+        casting_session = factory()
+        casting.cast(casting_session, token, answers_for(casting.preview(casting_session, token)))
+        closed = threading.Event()
+
+        def close() -> None:
+            with transaction(factory) as session:
+                lifecycle.close_round(session, round_id, actor="test")
+            closed.set()
+
+        closer = threading.Thread(target=close)
+        closer.start()
+        assert not closed.wait(1.0), "the close did not wait for the cast in flight"
+        casting_session.commit()
+        casting_session.close()
+        closer.join(timeout=30)
+        assert closed.is_set()
+        assert _counts(factory) == (1, 0, 1)
+        with factory() as session:
+            entry = audit.entries(session)[-1]
+            assert (entry.action, entry.payload["ballots"]) == ("round.closed", 1)
+            if session.get_bind().dialect.name == "postgresql":
+                xmins = session.execute(
+                    text("SELECT (SELECT xmin::text FROM ballots), (SELECT xmin::text FROM tokens)")
+                ).one()
+                assert xmins[0] != xmins[1]
+
+    def test_cast_arriving_during_a_close_is_refused(
+        self, factory: sessionmaker[Session], shared_data: Path
+    ) -> None:
+        """A cast that starts while the close is uncommitted waits, then hears 'closed'."""
+        with transaction(factory) as session:
+            round_id, slips = open_round_with_slips(session, shared_data, {"PHUONG-BODE": 1})
+            form = casting.preview(session, slips["PHUONG-BODE"][0])
+        closing = factory()
+        lifecycle.close_round(closing, round_id, actor="test")
+        outcome: list[object] = []
+
+        def cast() -> None:
+            try:
+                with transaction(factory) as session:
+                    outcome.append(
+                        casting.cast(session, slips["PHUONG-BODE"][0], answers_for(form))
+                    )
+            except Exception as exc:
+                outcome.append(exc)
+
+        caster = threading.Thread(target=cast)
+        caster.start()
+        caster.join(timeout=1.0)
+        assert caster.is_alive(), "the cast did not wait for the close"
+        closing.commit()
+        closing.close()
+        caster.join(timeout=30)
+        assert len(outcome) == 1
+        assert isinstance(outcome[0], VotingClosed)
+        assert _counts(factory) == (0, 0, 0)

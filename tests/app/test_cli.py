@@ -42,15 +42,27 @@ class TestCli:
     """Commands an operator runs."""
 
     def test_demo_loads_the_sample_and_prints_logins(self, demo_dir: tuple[Path, str]) -> None:
-        """The demo loads all 14 wards and prints the admin login."""
+        """A published 2023 round with one school below k, slips, an open round, logins."""
         tmp, out = demo_dir
         assert "14 wards and 15 schools taking part" in out
-        assert "Slips: 2112 printed into slips/round-1/" in out
+        assert "published" in out
+        assert "Below the anonymity threshold on purpose: Trường" in out
+        assert "(3 ballots, k = 5)" in out
+        assert "printed into slips/round-2/" in out
+        assert len(list((tmp / "slips" / "round-2").glob("*.pdf"))) == 29
         assert out.count("HTTP://127.0.0.1:8000/V#") == 3
-        assert len(list((tmp / "slips" / "round-1").glob("*.pdf"))) == 29
-        assert "admin      password: " in out
+        assert "admin          password: " in out
+        assert "sees only own report" in out
         assert (tmp / "cli.db").exists()
         assert (tmp / "phieukin.secret_key").stat().st_mode & 0o077 == 0
+
+    def test_demo_round_verifies(self, demo_dir: tuple[Path, str]) -> None:
+        """The demo's lottery and audit chain verify from the command line."""
+        tmp, _ = demo_dir
+        assert run(tmp, "lottery", "verify", "--round", "2").returncode == 0
+        audit = run(tmp, "audit", "verify")
+        assert audit.returncode == 0, audit.stderr
+        assert "Audit chain verifies" in audit.stdout
 
     def test_admin_create_reads_the_password_from_stdin(self, demo_dir: tuple[Path, str]) -> None:
         """The password never appears as an argument."""
@@ -84,7 +96,7 @@ class TestCli:
         tmp, first = demo_dir
         second = run(tmp, "demo")
         assert second.returncode == 0, second.stderr
-        assert "Demo round 1:" in second.stdout
+        assert "Demo round 2:" in second.stdout
         assert second.stdout != first
 
     def test_every_command_has_help(self, tmp_path: Path) -> None:
