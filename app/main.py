@@ -17,6 +17,7 @@ from app.ratelimit import SlidingWindowLimiter
 from app.settings import Settings, get_settings
 from app.voting import MAX_BODY_BYTES, VOTING_PATHS
 from app.web.pages import router as web_router
+from app.web.results import router as results_router
 from app.web.vote import router as vote_router
 from ballots import ballot_box
 from ballots.db import make_engine, make_session_factory
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(api_router)
     app.include_router(web_router)
+    app.include_router(results_router)
     app.include_router(vote_router)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES, prefixes=VOTING_PATHS)
     app.add_middleware(AccessLog)

@@ -157,8 +157,13 @@ def _overall(session: Session, round_: Round, subject: Subject, positions: int) 
     return _mean(tally.criteria_of(counts.get(subject.id, {}), positions))
 
 
-def _trend(session: Session, subject: Subject, round_: Round) -> list[TrendPoint]:
-    """The same person as a head in this and earlier results-visible rounds."""
+def _trend(session: Session, subject: Subject, round_: Round, viewer: User) -> list[TrendPoint]:
+    """The same person as a head in rounds before this one whose results the viewer may see.
+
+    A head sees only published rounds: a closed round's figures must not reach them
+    through the trend of another report before they are released.
+    """
+    visible = (RoundStatus.PUBLISHED,) if viewer.role is UserRole.LEADER else RESULTS_VISIBLE
     earlier = session.execute(
         select(Subject, Round)
         .join(Round, Round.id == Subject.round_id)
@@ -168,9 +173,8 @@ def _trend(session: Session, subject: Subject, round_: Round) -> list[TrendPoint
         )
         .where(
             Subject.person_id == subject.person_id,
-            Round.status.in_(RESULTS_VISIBLE),
-            Round.year <= round_.year,
-            Round.id != round_.id,
+            Round.status.in_(visible),
+            (Round.year < round_.year) | ((Round.year == round_.year) & (Round.id < round_.id)),
         )
         .order_by(Round.year, Round.id)
     ).all()
@@ -220,7 +224,7 @@ def subject_report(session: Session, subject_id: int, *, viewer: User) -> Subjec
         comment_threshold=max(k, MIN_COMMENT_BALLOTS),
         enough=False,
         scale={o.value: o.vi for o in questionnaire.scale.options},
-        trend=_trend(session, subject, round_),
+        trend=_trend(session, subject, round_, viewer),
     )
     ballots = tally.ballots_per_unit(session, round_.id).get(subject.unit_id, 0)
     if ballots < k:

@@ -11,7 +11,7 @@ FILLS = {4: "#1b5e20", 3: "#66bb6a", 2: "#ffd54f", 1: "#c62828"}
 NO_OPINION_FILL = "#bdbdbd"
 DARK_FILLS = {"#1b5e20", "#c62828"}
 WIDTH = 320
-AXIS_LEFT, AXIS_RIGHT = 24.0, 296.0
+AXIS_LEFT, AXIS_RIGHT = 70.0, 298.0
 
 
 def fmt_mean(value: float | None) -> str:
@@ -27,21 +27,17 @@ def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def _axis_x(value: float, low: float = 1.0, high: float = 4.0) -> float:
-    value = min(max(value, low), high)
-    return AXIS_LEFT + (value - low) * (AXIS_RIGHT - AXIS_LEFT) / (high - low)
+def _axis_x(value: float) -> float:
+    value = min(max(value, 1.0), 4.0)
+    return AXIS_LEFT + (value - 1) * (AXIS_RIGHT - AXIS_LEFT) / 3
 
 
-def _anchor(x: float) -> str:
-    if x < AXIS_LEFT + 40:
+def _anchor(x: float, left: float = AXIS_LEFT, right: float = AXIS_RIGHT) -> str:
+    if x < left + 30:
         return "start"
-    if x > AXIS_RIGHT - 40:
+    if x > right - 30:
         return "end"
     return "middle"
-
-
-def _label_x(x: float) -> float:
-    return {"start": x - 6, "end": x + 6}.get(_anchor(x), x)
 
 
 def _bar(segments: list[tuple[str, int, str]], total: int) -> list[str]:
@@ -53,7 +49,7 @@ def _bar(segments: list[tuple[str, int, str]], total: int) -> list[str]:
         w = WIDTH * n / total
         ink = "#fff" if fill in DARK_FILLS else "#111"
         parts.append(
-            f'<g><title>{_t(label)}: {n} phiếu</title>'
+            f"<g><title>{_t(label)}: {n} phiếu</title>"
             f'<rect x="{_num(x)}" y="0" width="{_num(w)}" height="24" fill="{fill}" '
             f'stroke="#fff" stroke-width="1"/>'
         )
@@ -84,18 +80,44 @@ def _legend(segments: list[tuple[str, int, str]]) -> list[str]:
     return parts
 
 
-def _scale_axis(ticks: Sequence[tuple[int, str]], y: float) -> list[str]:
-    parts = [
-        f'<line x1="{AXIS_LEFT}" y1="{y}" x2="{AXIS_RIGHT}" y2="{y}" stroke="#444" '
-        f'stroke-width="1.2"/>'
-    ]
-    for value, label in ticks:
+def _scale(scale: dict[int, str], top: float, bottom: float) -> list[str]:
+    """Tick labels 1-4 on top, faint grid lines down through both lanes."""
+    parts = []
+    for value in (1, 2, 3, 4):
         x = _num(_axis_x(value))
         parts.append(
-            f'<line x1="{x}" y1="{y - 4}" x2="{x}" y2="{y + 4}" stroke="#444"/>'
-            f'<text x="{x}" y="{y + 16}" text-anchor="middle" font-size="10" fill="#444">'
-            f"{value} {_t(label)}</text>"
+            f'<line x1="{x}" y1="{top + 4}" x2="{x}" y2="{bottom}" stroke="#ccc"/>'
+            f'<text x="{x}" y="{top}" text-anchor="{_anchor(_axis_x(value))}" font-size="10" '
+            f'fill="#444">{value} {_t(scale.get(value, ""))}</text>'
         )
+    return parts
+
+
+def _lane(name: str, described: str, value: float | None, y: float, filled: bool) -> list[str]:
+    """One labelled row with one marker: the subject's mean or the district's."""
+    weight = ' font-weight="700"' if filled else ""
+    parts = [
+        f'<text x="0" y="{y + 4}" font-size="11"{weight}>{_t(name)}</text>'
+        f'<line x1="{AXIS_LEFT}" y1="{y}" x2="{AXIS_RIGHT}" y2="{y}" stroke="#999"/>'
+    ]
+    if value is None:
+        parts.append(f'<text x="{AXIS_LEFT}" y="{y + 4}" font-size="10" fill="#555">chưa có</text>')
+        return parts
+    x = _axis_x(value)
+    left = x > AXIS_RIGHT - 36
+    marker = (
+        f'<circle cx="{_num(x)}" cy="{y}" r="5.5" fill="#8b0000"/>'
+        if filled
+        else f'<path d="M{_num(x)} {y - 6} L{_num(x + 6)} {y} L{_num(x)} {y + 6} '
+        f'L{_num(x - 6)} {y} Z" fill="#fff" stroke="#1a1a1a" stroke-width="1.5"/>'
+    )
+    parts.append(
+        f"<g><title>{_t(described)}: {fmt_mean(value)}</title>{marker}"
+        f'<text x="{_num(x - 9 if left else x + 9)}" y="{y + 4}" '
+        f'text-anchor="{"end" if left else "start"}" font-size="11"{weight} '
+        f'stroke="#fafafa" stroke-width="4" paint-order="stroke">'
+        f"{fmt_mean(value)}</text></g>"
+    )
     return parts
 
 
@@ -108,52 +130,28 @@ def criterion_chart(
     mean: float | None,
     district_mean: float | None,
 ) -> str:
-    """One criterion: stacked bar of answers with legend, and both means on a 1-4 axis."""
-    segments = [(scale.get(v, str(v)), counts.get(v, 0), FILLS.get(v, "#888")) for v in sorted(
-        scale, reverse=True
-    )]
+    """One criterion: stacked bar of answers with legend, then both means on a 1-4 scale."""
+    segments = [
+        (scale.get(v, str(v)), counts.get(v, 0), FILLS.get(v, "#888"))
+        for v in sorted(scale, reverse=True)
+    ]
     segments.append((no_opinion_label, no_opinion, NO_OPINION_FILL))
     total = sum(n for _, n, _ in segments)
     described = ", ".join(f"{label} {n}" for label, n, _ in segments)
-    summary = f"{title}. Số phiếu theo mức: {described}."
-    if mean is not None:
-        summary += f" Điểm trung bình {fmt_mean(mean)}"
-    if district_mean is not None:
-        summary += f"; trung bình quận {fmt_mean(district_mean)}"
-    axis_y = 104.0
+    summary = (
+        f"{title}. Số phiếu theo mức: {described}. Điểm trung bình: "
+        f"{fmt_mean(mean) or 'chưa có'}; trung bình quận: {fmt_mean(district_mean) or 'chưa có'}."
+    )
     parts = [
-        f'<svg class="chart" viewBox="-2 -2 {WIDTH + 4} 150" role="img" '
+        f'<svg class="chart" viewBox="-2 -2 {WIDTH + 4} 134" role="img" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{_t(summary)}</title>',
         *_bar(segments, total),
         *_legend(segments),
-        *_scale_axis([(v, scale.get(v, "")) for v in (1, 2, 3, 4)], axis_y),
+        *_scale(scale, 80, 128),
+        *_lane("Đồng chí", "Điểm trung bình", mean, 96, filled=True),
+        *_lane("TB quận", "Trung bình quận, cùng chức danh", district_mean, 118, filled=False),
+        "</svg>",
     ]
-    if mean is None:
-        parts.append(
-            f'<text x="{WIDTH / 2}" y="{axis_y - 12}" text-anchor="middle" font-size="11">'
-            "Chưa có ai đánh giá tiêu chí này</text>"
-        )
-    else:
-        x = _axis_x(mean)
-        parts.append(
-            f"<g><title>Điểm trung bình: {fmt_mean(mean)}</title>"
-            f'<path d="M{_num(x - 6)} {axis_y - 12} L{_num(x + 6)} {axis_y - 12} '
-            f'L{_num(x)} {axis_y - 1} Z" fill="#8b0000"/>'
-            f'<text x="{_num(_label_x(x))}" y="{axis_y - 16}" text-anchor="{_anchor(x)}" '
-            f'font-size="11" font-weight="700">Điểm: {fmt_mean(mean)}</text></g>'
-        )
-    if district_mean is not None:
-        x = _axis_x(district_mean)
-        parts.append(
-            f"<g><title>Trung bình quận (cùng chức danh): {fmt_mean(district_mean)}</title>"
-            f'<path d="M{_num(x)} {axis_y - 6} L{_num(x + 6)} {axis_y} L{_num(x)} {axis_y + 6} '
-            f'L{_num(x - 6)} {axis_y} Z" fill="#fff" stroke="#1a1a1a" stroke-width="1.5"/>'
-            f'<line x1="{_num(x)}" y1="{axis_y + 7}" x2="{_num(x)}" y2="{axis_y + 26}" '
-            f'stroke="#1a1a1a" stroke-dasharray="2 2"/>'
-            f'<text x="{_num(_label_x(x))}" y="{axis_y + 38}" text-anchor="{_anchor(x)}" '
-            f'font-size="11">TB quận: {fmt_mean(district_mean)}</text></g>'
-        )
-    parts.append("</svg>")
     return "".join(parts)
 
 
@@ -174,9 +172,9 @@ def trend_chart(points: Sequence[tuple[str, float | None]]) -> str:
         f"{_t(shown)}</title>"
     ]
     for v in (1, 2, 3, 4):
-        y = _num(y_of(v))
+        grid = _num(y_of(v))
         parts.append(
-            f'<line x1="{left}" y1="{y}" x2="{right}" y2="{y}" stroke="#ddd"/>'
+            f'<line x1="{left}" y1="{grid}" x2="{right}" y2="{grid}" stroke="#ddd"/>'
             f'<text x="{left - 8}" y="{_num(y_of(v) + 4)}" text-anchor="end" font-size="10" '
             f'fill="#555">{v}</text>'
         )
@@ -188,12 +186,12 @@ def trend_chart(points: Sequence[tuple[str, float | None]]) -> str:
     parts.append(f'<polyline points="{line}" fill="none" stroke="#8b0000" stroke-width="2"/>')
     for (label, mean), (x, _) in zip(points, coords, strict=True):
         parts.append(
-            f'<text x="{_num(x)}" y="{bottom + 18}" text-anchor="{_anchor(x)}" '
+            f'<text x="{_num(x)}" y="{bottom + 18}" text-anchor="{_anchor(x, left, right)}" '
             f'font-size="10">{_t(label)}</text>'
         )
         if mean is None:
             parts.append(
-                f'<text x="{_num(x)}" y="{bottom + 32}" text-anchor="{_anchor(x)}" '
+                f'<text x="{_num(x)}" y="{bottom + 32}" text-anchor="{_anchor(x, left, right)}" '
                 f'font-size="9" fill="#555">chưa đủ phiếu</text>'
             )
             continue
@@ -201,7 +199,7 @@ def trend_chart(points: Sequence[tuple[str, float | None]]) -> str:
         parts.append(
             f"<g><title>{_t(label)}: {fmt_mean(mean)}</title>"
             f'<circle cx="{_num(x)}" cy="{_num(y)}" r="4" fill="#8b0000"/>'
-            f'<text x="{_num(x)}" y="{_num(y - 8)}" text-anchor="{_anchor(x)}" '
+            f'<text x="{_num(x)}" y="{_num(y - 8)}" text-anchor="{_anchor(x, left, right)}" '
             f'font-size="11" font-weight="700">{fmt_mean(mean)}</text></g>'
         )
     parts.append("</svg>")

@@ -232,3 +232,21 @@ class TestLeaders:
         report = reports.subject_report(db, subject.id, viewer=leader)
         assert [p.round_id for p in report.trend] == [closed_round]
         assert report.trend[0].mean == pytest.approx(20 / 6)
+
+    def test_trend_never_shows_a_round_not_yet_published_to_the_head(
+        self, db: Session, shared_data: Path, closed_round: int
+    ) -> None:
+        """A later round that is only closed stays out of the head's trend; admins see it."""
+        lifecycle.publish_round(db, closed_round, actor="test")
+        leaders.create_leader_accounts(db, closed_round, actor="test", now=utcnow())
+        later, slips = open_round_with_slips(db, shared_data, {"PHUONG-BODE": 5})
+        for token in slips["PHUONG-BODE"]:
+            casting.cast(db, token, answers_for(casting.preview(db, token), value=1))
+        lifecycle.close_round(db, later, actor="test")  # closed, not published
+        earlier = _subject(db, closed_round, "PHUONG-BODE", Role.WARD_PARTY_SECRETARY)
+        leader = leaders.account_of(db, earlier.id)
+        assert leader is not None
+        assert reports.subject_report(db, earlier.id, viewer=leader).trend == []
+        current = _subject(db, later, "PHUONG-BODE", Role.WARD_PARTY_SECRETARY)
+        admin_view = reports.subject_report(db, current.id, viewer=_user(db, UserRole.ADMIN))
+        assert [p.round_id for p in admin_view.trend] == [closed_round]
