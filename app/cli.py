@@ -12,8 +12,18 @@ import typer
 
 from app import migrations
 from app.settings import get_settings
-from ballots import accounts, audit, ballot_box, lifecycle, lottery, rounds, tokens, units
-from ballots.db import make_engine, make_session_factory, transaction
+from ballots import (
+    accounts,
+    audit,
+    ballot_box,
+    leaders,
+    lifecycle,
+    lottery,
+    rounds,
+    tokens,
+    units,
+)
+from ballots.db import make_engine, make_session_factory, transaction, utcnow
 from ballots.errors import DomainError
 from ballots.vocabulary import UserRole
 
@@ -32,6 +42,8 @@ tokens_cli = typer.Typer(help="One-time tokens and print-ready slips.", no_args_
 lottery_cli = typer.Typer(help="The school lottery.", no_args_is_help=True)
 round_cli = typer.Typer(help="Open, close and publish a round.", no_args_is_help=True)
 audit_cli = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+leaders_cli = typer.Typer(help="Logins for the heads of a published round.", no_args_is_help=True)
+cli.add_typer(leaders_cli, name="leaders")
 cli.add_typer(tokens_cli, name="tokens")
 cli.add_typer(lottery_cli, name="lottery")
 cli.add_typer(round_cli, name="round")
@@ -295,6 +307,22 @@ def audit_verify(
         err=True,
     )
     raise typer.Exit(code=1)
+
+
+@leaders_cli.command("create")
+def leaders_create(round_id: RoundOpt) -> None:
+    """Make a login per head; prints each setup code once (hand them over sealed)."""
+    try:
+        with transaction(_factory()) as session:
+            invites = leaders.create_leader_accounts(
+                session, round_id, actor=CLI_ACTOR, now=utcnow()
+            )
+    except DomainError as exc:
+        _fail(exc)
+    for i in invites:
+        code = i.setup_code or "(existing account linked)"
+        typer.echo(f"{i.username:12} {code:22} {i.full_name} - {i.role} - {i.unit_name}")
+    typer.echo(f"{len(invites)} heads. Each chooses a password at /setup with the code.")
 
 
 @cli.command()

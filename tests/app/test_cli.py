@@ -108,5 +108,8 @@ class TestCli:
             ["import", "units", "--help"],
             ["serve", "--help"],
             ["demo", "--help"],
+            ["leaders", "create", "--help"],
+            ["lottery", "verify", "--help"],
+            ["tokens", "issue", "--help"],
         ):
             assert run(tmp_path, *args).returncode == 0, args
