@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.deps import SESSION_COOKIE
 from app.settings import Settings
-from ballots import accounts
+from ballots import accounts, leaders
 from ballots.db import utcnow
 from ballots.errors import TooManyAttempts
 
@@ -21,15 +21,28 @@ def log_in(
     request: Request, db: Session, username: str, password: str
 ) -> tuple[accounts.User, str]:
     """Check the password under per-client and per-account limits; returns (user, cookie)."""
+    throttle(request)
+    now = utcnow()
+    user = accounts.authenticate(db, username, password, now)
+    token = accounts.start_login_session(db, user, request.app.state.secret_key, now)
+    return user, token
+
+
+def throttle(request: Request) -> None:
+    """Count one password or setup-code attempt from this client; refuse past the limit."""
     wait = request.app.state.login_limiter.hit(client_key(request))
     if wait:
         raise TooManyAttempts(
             f"Too many attempts from this device. Try again in {wait} seconds.", retry_after=wait
         )
-    now = utcnow()
-    user = accounts.authenticate(db, username, password, now)
-    token = accounts.start_login_session(db, user, request.app.state.secret_key, now)
-    return user, token
+
+
+def complete_setup(
+    request: Request, db: Session, username: str, code: str, password: str
+) -> accounts.User:
+    """A head chooses a password with the one-time setup code, under the login limit."""
+    throttle(request)
+    return leaders.complete_setup(db, username, code, password, utcnow())
 
 
 def set_session_cookie(response: Response, token: str, settings: Settings) -> None:

@@ -8,12 +8,12 @@ import io
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, Field
 
+from app import auth
 from app.api.schemas import _In
-from app.auth import client_key
 from app.deps import CurrentAdmin, CurrentReader, CurrentUser, SessionDep
 from ballots import ballot_box, leaders, reports
 from ballots.db import utcnow
-from ballots.errors import InvalidState, TooManyAttempts
+from ballots.errors import InvalidState
 from ballots.rounds import get_round
 from ballots.vocabulary import RoundStatus
 
@@ -192,8 +192,5 @@ def create_leaders(round_id: int, db: SessionDep, admin: CurrentAdmin) -> list[I
 @router.post("/auth/setup", status_code=status.HTTP_204_NO_CONTENT)
 def complete_setup(body: SetupIn, request: Request, db: SessionDep) -> Response:
     """A leader chooses a password with the one-time setup code (attempts are limited)."""
-    wait = request.app.state.login_limiter.hit(client_key(request))
-    if wait:
-        raise TooManyAttempts(f"Too many attempts. Try again in {wait} seconds.", retry_after=wait)
-    leaders.complete_setup(db, body.username, body.code, body.password, utcnow())
+    auth.complete_setup(request, db, body.username, body.code, body.password)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from app.auth import client_key
+from app import auth
 from app.deps import CurrentReader, CurrentUser, OptionalUser, SessionDep
 from app.web import charts
 from app.web.report_pdf import (
@@ -21,8 +21,13 @@ from app.web.report_pdf import (
 )
 from ballots import leaders, reports, rounds, tally
 from ballots.accounts import MIN_PASSWORD_LENGTH, User
-from ballots.db import utcnow
-from ballots.errors import AuthenticationFailed, InvalidInput, InvalidState, NotFound
+from ballots.errors import (
+    AuthenticationFailed,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    TooManyAttempts,
+)
 from ballots.questionnaire import Questionnaire, parse_questionnaire
 from ballots.vocabulary import Role, UserRole
 
@@ -189,11 +194,10 @@ def setup_submit(
         return again("Hai lần nhập mật khẩu không khớp nhau.", 422)
     if len(password) < MIN_PASSWORD_LENGTH:
         return again(f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự.", 422)
-    wait = request.app.state.login_limiter.hit(client_key(request))
-    if wait:
-        return again(f"Thử quá nhiều lần. Hãy đợi {wait} giây rồi thử lại.", 429)
     try:
-        leaders.complete_setup(db, username, code, password, utcnow())
+        auth.complete_setup(request, db, username, code, password)
+    except TooManyAttempts as exc:
+        return again(f"Thử quá nhiều lần. Hãy đợi {exc.retry_after} giây rồi thử lại.", 429)
     except AuthenticationFailed:
         return again("Tên đăng nhập hoặc mã thiết lập không đúng, hoặc mã đã hết hạn.", 401)
     except InvalidInput:

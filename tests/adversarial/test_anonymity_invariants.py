@@ -8,25 +8,23 @@ Invariant numbers follow the design notes: 1 (no identity on the voting path),
 from __future__ import annotations
 
 import logging
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
+from app import migrations
 from app.main import create_app
-from app.server import uvicorn_options
 from app.settings import Settings
 from ballots import casting
 from ballots.db import make_engine, make_session_factory, transaction
 from crypto.qr import slip_url
 from tests.ballot_helpers import answers_for, open_round_with_slips
+from tests.live_server import loopback_socket, serving
 
 VOTING_TABLES = ("ballots", "free_text_answers", "receipts", "tokens")
 IDENTIFYING = (
@@ -136,69 +134,51 @@ class TestInvariant4TokenNeverInAUrl:
         assert "0" * 27 not in page.text
 
 
-@pytest.fixture
-def live_server(
-    tmp_path: Path, shared_data: Path
-) -> Iterator[tuple[str, list[str], logging.Handler, list[logging.LogRecord]]]:
-    """A real uvicorn server on loopback over a SQLite file with an open round."""
-    url = f"sqlite:///{tmp_path / 'live.db'}"
-    from app import migrations
+# Every logger that could see a request, at DEBUG for the duration of the test.
+LOGGERS = (
+    "uvicorn",
+    "uvicorn.access",
+    "uvicorn.error",
+    "sqlalchemy",
+    "sqlalchemy.engine",
+    "sqlalchemy.pool",
+    "phieukin",
+)
 
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, shared_data: Path) -> Iterator[tuple[str, list[str], _Capture]]:
+    """A real uvicorn server on loopback, run as in production, every logger at DEBUG."""
+    url = f"sqlite:///{tmp_path / 'live.db'}"
     migrations.upgrade(url)
     factory = make_session_factory(make_engine(url))
     with transaction(factory) as session:
         _, slips = open_round_with_slips(session, shared_data, {"PHUONG-BODE": 8})
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    app = create_app(Settings(database_url=url, secret_key="k" * 40))  # type: ignore[arg-type]
-    records: list[logging.LogRecord] = []
-
-    class Capture(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record)
-
-    handler = Capture(level=logging.DEBUG)
+    capture = _Capture()
     root = logging.getLogger()
     old_level = root.level
-    root.addHandler(handler)
+    root.addHandler(capture)
     root.setLevel(logging.DEBUG)
-    for name in (
-        "uvicorn",
-        "uvicorn.access",
-        "uvicorn.error",
-        "sqlalchemy",
-        "phieukin",
-        "sqlalchemy.engine",
-        "sqlalchemy.pool",
-    ):
+    for name in LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG)
-    # The server runs as `phieukin serve` runs it, with every logger at DEBUG.
-    options = uvicorn_options(host="127.0.0.1", port=port)
-    options.pop("workers")
-    config = uvicorn.Config(app, log_level="debug", **options)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
+    sock = loopback_socket()
+    app = create_app(Settings(database_url=url, secret_key="k" * 40))  # type: ignore[arg-type]
     try:
-        yield f"http://127.0.0.1:{port}", slips["PHUONG-BODE"], handler, records
+        with sock, serving(app, sock, log_level="debug"):
+            yield f"http://127.0.0.1:{sock.getsockname()[1]}", slips["PHUONG-BODE"], capture
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        root.removeHandler(handler)
+        root.removeHandler(capture)
         root.setLevel(old_level)
-        for name in (
-            "uvicorn",
-            "uvicorn.access",
-            "uvicorn.error",
-            "sqlalchemy",
-            "phieukin",
-            "sqlalchemy.engine",
-            "sqlalchemy.pool",
-        ):
+        for name in LOGGERS:
             logging.getLogger(name).setLevel(logging.NOTSET)
 
 
@@ -207,10 +187,11 @@ class TestInvariant4NothingInTheLogs:
 
     def test_invariant_4_debug_logs_of_a_batch_of_casts_hold_no_secret(
         self,
-        live_server: tuple[str, list[str], logging.Handler, list[logging.LogRecord]],
+        live_server: tuple[str, list[str], _Capture],
     ) -> None:
         """Casts over real HTTP with every logger at DEBUG leave no secret in any record."""
-        base, slips, _, records = live_server
+        base, slips, capture = live_server
+        records = capture.records
         comment = "Đồng chí còn nể nang trong phê bình"
         receipts = []
         with httpx.Client(base_url=base, timeout=15) as http:
@@ -240,10 +221,11 @@ class TestInvariant4NothingInTheLogs:
 
     def test_invariant_4_access_log_of_voting_routes_has_no_client_address(
         self,
-        live_server: tuple[str, list[str], logging.Handler, list[logging.LogRecord]],
+        live_server: tuple[str, list[str], _Capture],
     ) -> None:
         """Requests to /v and /api/v1/vote are logged without the caller's address or port."""
-        base, slips, _, records = live_server
+        base, slips, capture = live_server
+        records = capture.records
         with httpx.Client(base_url=base, timeout=15) as http:
             http.get("/v")
             http.post("/api/v1/vote/preview", json={"token": slips[7]})

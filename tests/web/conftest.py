@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import io
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-import uvicorn
 import zxingcpp
 from playwright.sync_api import Browser, sync_playwright
 
@@ -27,6 +24,7 @@ from app.settings import Settings
 from ballots import lifecycle, rounds, tokens, units
 from ballots.db import make_engine, make_session_factory, transaction
 from crypto.tokens import normalize_token
+from tests.live_server import loopback_socket, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -62,13 +60,6 @@ class VotingServer:
     database_url: str
 
 
-def _free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 def scan_slips(pdf: bytes) -> list[str]:
     """Render every page at 200 dpi and return the text of every QR code, in page order."""
     document = pdfium.PdfDocument(io.BytesIO(pdf))
@@ -85,7 +76,7 @@ def scan_slips(pdf: bytes) -> list[str]:
 @pytest.fixture(scope="session")
 def web_socket() -> Iterator[socket.socket]:
     """A bound loopback socket; its port is fixed before slips print the base URL."""
-    sock = _free_socket()
+    sock = loopback_socket()
     yield sock
     sock.close()
 
@@ -161,24 +152,8 @@ def voting_server(
     settings = Settings(
         database_url=web_database_url, secret_key="x" * 40, public_base_url=web_base_url
     )
-    application = create_app(settings)
-    host, port = web_socket.getsockname()
-    server = uvicorn.Server(uvicorn.Config(application, host=host, port=port, log_level="warning"))
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [web_socket]}, name="voting-server", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the voting server did not start within 15 s")
-        time.sleep(0.02)
-    try:
+    with serving(create_app(settings), web_socket):
         yield VotingServer(base_url=web_base_url, database_url=web_database_url)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        application.state.engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -8,16 +8,12 @@ driven with Debian's headless Chromium.
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy.orm import Session
 
@@ -28,6 +24,7 @@ from ballots import accounts, casting, leaders, lifecycle, rounds, tokens
 from ballots.db import make_engine, make_session_factory, transaction, utcnow
 from ballots.vocabulary import Role, UserRole
 from tests.ballot_helpers import answers_for, open_round_with_slips
+from tests.live_server import loopback_socket, serving
 
 WAIT_MS = 15_000
 PHONE: dict[str, Any] = {
@@ -142,31 +139,13 @@ def portal_round(portal_database_url: str, shared_data: Path) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def portal_server(portal_database_url: str, portal_round: dict[str, Any]) -> Iterator[Portal]:
     """The real app under uvicorn in a background thread on a free loopback port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock = loopback_socket()
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = Settings(
         database_url=portal_database_url, secret_key="p" * 40, public_base_url=base_url
     )
-    application = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(application, log_level="warning"))
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="portal-server", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the portal server did not start within 15 s")
-        time.sleep(0.02)
-    try:
+    with sock, serving(create_app(settings), sock):
         yield Portal(base_url=base_url, **portal_round)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        application.state.engine.dispose()
-        sock.close()
 
 
 @pytest.fixture
