@@ -107,14 +107,39 @@ def subjects_taking_part(session: Session, round_id: int) -> list[Subject]:
     )
 
 
-def _district_means(
-    session: Session, round_: Round, questionnaire: Questionnaire
-) -> dict[Role, tuple[list[float | None], float | None]]:
+DistrictMeans = dict[Role, tuple[list[float | None], float | None]]
+# A closed round's ballots never change, so its district means are computed once per
+# process; the key carries the hash of the round's close entry in the audit log, which no
+# other close (of this or another database) shares.
+_district_cache: dict[tuple[int, str], DistrictMeans] = {}
+_DISTRICT_CACHE_SIZE = 64
+
+
+def _district_means(session: Session, round_: Round, questionnaire: Questionnaire) -> DistrictMeans:
     """Per role, each criterion's mean over every rated answer about every head of that role.
 
     Only subjects that met the threshold count, so the district figure never carries a
     small unit's answers that its own report withholds.
     """
+    closes = [
+        e.hash
+        for e in audit.entries_for(session, ("round.closed",))
+        if e.payload.get("round_id") == round_.id
+    ]
+    key = (round_.id, closes[-1]) if closes else None
+    if key is not None and key in _district_cache:
+        return _district_cache[key]
+    means = _compute_district_means(session, round_, questionnaire)
+    if key is not None:
+        if len(_district_cache) >= _DISTRICT_CACHE_SIZE:
+            _district_cache.pop(next(iter(_district_cache)))
+        _district_cache[key] = means
+    return means
+
+
+def _compute_district_means(
+    session: Session, round_: Round, questionnaire: Questionnaire
+) -> DistrictMeans:
     counts = tally.criterion_counts(session, round_.id)
     ballots = tally.ballots_per_unit(session, round_.id)
     positions = len(questionnaire.criteria)
