@@ -47,7 +47,17 @@ def get_db(request: Request) -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_db)]
+# Requests holding a database session at once, per worker process; the engine's pool has
+# exactly this many connections (app/main.py). Requests beyond it wait without a thread.
+DB_SESSIONS = 15
+
+# scope="function": the commit runs when the route returns, before the response is sent.
+# With the default ("request") it ran after sending: a voter could hold a receipt for a
+# ballot whose commit then failed. max_concurrency: every step of a sync dependency and
+# route takes a worker thread; without the cap, 40 threads could all be waiting for one of
+# 15 connections while the requests holding them waited for a thread to commit: a stall
+# under a meeting's load (docs/PERFORMANCE.md, casting).
+SessionDep = Annotated[Session, Depends(get_db, scope="function", max_concurrency=DB_SESSIONS)]
 
 
 def current_user_or_none(

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from app import errors
 from app.api import router as api_router
+from app.deps import DB_SESSIONS
 from app.middleware import AccessLog, BodyLimit
 from app.ratelimit import SlidingWindowLimiter
 from app.settings import Settings, get_settings
@@ -34,7 +35,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Anonymous secret-ballot feedback on the heads of public units.",
         openapi_url="/openapi.json",
     )
-    engine = make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url, pool_size=DB_SESSIONS, max_overflow=0, pool_timeout=60
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
