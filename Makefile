@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo serve test lint typecheck pytest lock clean
+.PHONY: help install demo serve test lint typecheck pytest lock clean browser-deps
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -17,7 +17,22 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install the project with test tools
+# axe-core (npm registry, pinned by the lock file) for the browser tests' accessibility
+# checks; the tests inject it into the page, it is never served. Without npm the checks
+# are skipped, and the test suite says so.
+AXE_DIR := tests/web/axe
+AXE     := $(AXE_DIR)/node_modules/axe-core/axe.min.js
+
+$(AXE): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix $(AXE_DIR) --no-audit --no-fund --loglevel=error && touch $(AXE); \
+	else \
+	  echo "== npm is not installed: the accessibility checks (axe-core) will be skipped"; \
+	fi
+
+browser-deps: $(AXE) ## Install axe-core for the browser tests (needs npm)
+
+install: $(STAMP) browser-deps ## Create .venv and install the project with test tools
 
 demo: $(STAMP) ## Load the Long Biên sample into ./phieukin.db and serve http://127.0.0.1:8000
 	$(BIN)/phieukin demo
@@ -33,7 +48,7 @@ lint: $(STAMP) ## ruff over everything
 typecheck: $(STAMP) ## mypy --strict over the domain and the kit
 	$(BIN)/mypy --strict crypto ballots
 
-pytest: $(STAMP) ## The test suite only (PYTEST_ARGS to narrow it)
+pytest: $(STAMP) browser-deps ## The test suite only (PYTEST_ARGS to narrow it)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest ## Everything CI checks
@@ -44,4 +59,4 @@ lock: ## Rewrite constraints.txt from a fresh resolve
 	/tmp/phieukin-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 
 clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(AXE_DIR)/node_modules
