@@ -133,10 +133,11 @@ class TestAxeCore:
         require_axe()
 
     def test_axe_reports_a_serious_violation(self, browser_page: Page) -> None:
-        """A page with an unlabelled field and an empty button fails the check."""
+        """An unlabelled field and an empty button are found, under a no-inline-script CSP."""
         require_axe()
         browser_page.set_content(
-            '<!doctype html><html lang="vi"><title>x</title><main><h1>x</h1>'
+            '<!doctype html><html lang="vi"><meta http-equiv="Content-Security-Policy" '
+            "content=\"default-src 'self'; script-src 'self'\"><title>x</title><main><h1>x</h1>"
             "<form><input name=q><button></button></form></main></html>"
         )
         ids = {v["id"] for v in axe_violations(browser_page)}
