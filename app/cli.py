@@ -13,12 +13,14 @@ import typer
 from app import migrations
 from app.settings import get_settings
 from ballots import (
+    account_admin,
     accounts,
     audit,
     ballot_box,
     leaders,
     lifecycle,
     lottery,
+    minutes,
     rounds,
     tokens,
     units,
@@ -56,6 +58,19 @@ SAMPLE_DIR_HELP = "Folder with long_bien_units.csv and long_bien_subjects.csv."
 
 def _factory():  # type: ignore[no-untyped-def]
     return make_session_factory(make_engine(get_settings().database_url))
+
+
+YesOpt = Annotated[
+    bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (for scripts).")
+]
+
+
+def _confirm(yes: bool, what: str) -> None:
+    """Say what cannot be undone and ask; ``--yes`` skips the question (no answer: no)."""
+    if yes:
+        return
+    typer.echo(what)
+    typer.confirm("Go ahead?", abort=True)
 
 
 def _fail(exc: DomainError) -> None:
@@ -127,6 +142,56 @@ def admin_create(
         _fail(exc)
 
 
+@admin_cli.command("list")
+def admin_list() -> None:
+    """Every account with its role and whether it is active."""
+    with transaction(_factory()) as session:
+        users = account_admin.list_users(session)
+        for u in users:
+            state = "active" if u.is_active else "disabled"
+            typer.echo(f"{u.username:16} {u.role.value:9} {state:9} {u.full_name}")
+
+
+@admin_cli.command("disable")
+def admin_disable(username: str, yes: YesOpt = False) -> None:
+    """Disable an account: its sessions end at once and it cannot log in."""
+    _confirm(
+        yes,
+        f"Disabling {username} logs it out everywhere now. It can be enabled again later, "
+        "but the sessions ended cannot be restored.",
+    )
+    try:
+        with transaction(_factory()) as session:
+            account_admin.disable_user(session, username, actor=CLI_ACTOR)
+    except DomainError as exc:
+        _fail(exc)
+    typer.echo(f"{username} is disabled.")
+
+
+@admin_cli.command("enable")
+def admin_enable(username: str) -> None:
+    """Let a disabled account log in again."""
+    try:
+        with transaction(_factory()) as session:
+            account_admin.enable_user(session, username, actor=CLI_ACTOR)
+    except DomainError as exc:
+        _fail(exc)
+    typer.echo(f"{username} is enabled.")
+
+
+@admin_cli.command("reset-password")
+def admin_reset_password(username: str, yes: YesOpt = False) -> None:
+    """Forget a password and print a one-time setup code to hand over in person."""
+    _confirm(yes, f"The password of {username} stops working now and its sessions end.")
+    try:
+        with transaction(_factory()) as session:
+            reset = account_admin.reset_password(session, username, actor=CLI_ACTOR, now=utcnow())
+    except DomainError as exc:
+        _fail(exc)
+    typer.echo(f"Setup code for {reset.user.username}: {reset.setup_code}")
+    typer.echo(f"Valid until {reset.expires_at:%Y-%m-%d %H:%M} UTC, once, at /setup.")
+
+
 @import_cli.command("units")
 def import_units(file: Path) -> None:
     """Create or update units from CSV (code,kind,level,name,ward[,electorate])."""
@@ -192,8 +257,10 @@ def tokens_issue(
 def tokens_void(
     batch: Annotated[int, typer.Option(help="Batch id.")],
     reason: Annotated[str, typer.Option(help="Why (logged).")] = "slips lost",
+    yes: YesOpt = False,
 ) -> None:
     """Void a batch: its unused slips stop working."""
+    _confirm(yes, f"Voiding batch {batch} stops its unused slips for good. This cannot be undone.")
     try:
         with transaction(_factory()) as session:
             tokens.void_batch(session, batch, actor=CLI_ACTOR, reason=reason)
@@ -217,8 +284,17 @@ def lottery_draw(
     counts: Annotated[str, typer.Option(help="kindergarten,primary,lower_secondary")] = "5,5,5",
     exclude: Annotated[list[str] | None, typer.Option(help="School code to leave out.")] = None,
     reason: Annotated[str | None, typer.Option(help="Needed for a redraw.")] = None,
+    yes: YesOpt = False,
 ) -> None:
     """Draw the schools of a round and print the proof."""
+    with transaction(_factory()) as session:
+        redraw = lottery.current_draw(session, round_id) is not None
+    if redraw:
+        _confirm(
+            yes,
+            f"Round {round_id} already has a draw. A redraw replaces its schools; both draws "
+            "stay in the audit log. This cannot be undone.",
+        )
     try:
         with transaction(_factory()) as session:
             draw = lottery.draw_schools(
@@ -251,7 +327,15 @@ def lottery_verify(round_id: RoundOpt) -> None:
     raise typer.Exit(code=1)
 
 
-def _transition(move: str, round_id: int) -> None:
+WARNINGS = {
+    "open": "Opening round {r} freezes its units, heads, questionnaire and k; voting starts.",
+    "close": "Closing round {r} ends voting for good and shuffles the ballot box.",
+    "publish": "Publishing round {r} lets every head read their own report.",
+}
+
+
+def _transition(move: str, round_id: int, yes: bool) -> None:
+    _confirm(yes, WARNINGS[move].format(r=round_id) + " This cannot be undone.")
     action = {
         "open": lifecycle.open_round,
         "close": lifecycle.close_round,
@@ -270,21 +354,39 @@ def _transition(move: str, round_id: int) -> None:
 
 
 @round_cli.command("open")
-def round_open(round_id: int) -> None:
+def round_open(round_id: int, yes: YesOpt = False) -> None:
     """Open voting."""
-    _transition("open", round_id)
+    _transition("open", round_id, yes)
 
 
 @round_cli.command("close")
-def round_close(round_id: int) -> None:
+def round_close(round_id: int, yes: YesOpt = False) -> None:
     """Close voting for good."""
-    _transition("close", round_id)
+    _transition("close", round_id, yes)
 
 
 @round_cli.command("publish")
-def round_publish(round_id: int) -> None:
+def round_publish(round_id: int, yes: YesOpt = False) -> None:
     """Release the reports to the heads."""
-    _transition("publish", round_id)
+    _transition("publish", round_id, yes)
+
+
+@round_cli.command("minutes")
+def round_minutes(
+    round_id: int,
+    out: Annotated[Path, typer.Option(help="Where to write the PDF.")],
+) -> None:
+    """Write the round's minutes (biên bản) as a PDF to print and sign."""
+    from app.web.minutes_pdf import render_minutes_pdf
+
+    try:
+        with transaction(_factory()) as session:
+            pdf = render_minutes_pdf(minutes.gather(session, round_id))
+    except DomainError as exc:
+        _fail(exc)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(pdf)
+    typer.echo(f"Minutes of round {round_id} in {out}")
 
 
 @audit_cli.command("verify")

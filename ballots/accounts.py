@@ -163,6 +163,11 @@ def set_password(session: Session, username: str, password: str, *, actor: str) 
     return user
 
 
+def verify_password(stored_hash: str, password: str) -> bool:
+    """Whether ``password`` matches ``stored_hash``; raises argon2's errors on a mismatch."""
+    return bool(_hasher.verify(stored_hash, password))
+
+
 def find_user(session: Session, username: str) -> User | None:
     """The account with ``username``, if any."""
     return session.scalar(select(User).where(User.username == username.strip().lower()))
@@ -199,6 +204,11 @@ def authenticate(session: Session, username: str, password: str, now: datetime) 
     user.locked_until = None
     session.flush()
     return user
+
+
+def session_id_of(secret_key: bytes, token: str) -> str:
+    """The stored id of the session behind a cookie value."""
+    return _session_id(secret_key, token)
 
 
 def _session_id(secret_key: bytes, token: str) -> str:

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from ballots import accounts, audit
+from ballots import accounts, audit, setup_codes
 from ballots.accounts import LeaderSubject, User
-from ballots.db import as_utc
-from ballots.errors import AuthenticationFailed, InvalidState
+from ballots.errors import InvalidState
 from ballots.reports import subjects_taking_part
 from ballots.rounds import Round, Subject, get_round
 from ballots.vocabulary import RoundStatus, UserRole
-from crypto.tokens import ALPHABET
 
-SETUP_CODE_LENGTH = 16  # 80 random bits
-SETUP_VALID_FOR = timedelta(days=30)
+# Kept under these names for callers that know leaders only.
+SETUP_CODE_LENGTH = setup_codes.SETUP_CODE_LENGTH
+SETUP_VALID_FOR = setup_codes.SETUP_VALID_FOR
+complete_setup = setup_codes.complete_setup
 
 
 @dataclass(frozen=True)
@@ -34,15 +31,6 @@ class LeaderInvite:
     full_name: str
     username: str
     setup_code: str | None  # None: an existing account was linked, its password stands
-
-
-def _code_hash(code: str) -> str:
-    return hashlib.sha256(code.strip().upper().replace("-", "").encode()).hexdigest()
-
-
-def _new_code() -> str:
-    raw = "".join(secrets.choice(ALPHABET) for _ in range(SETUP_CODE_LENGTH))
-    return "-".join(raw[i : i + 4] for i in range(0, SETUP_CODE_LENGTH, 4))
 
 
 def _existing_account(session: Session, person_id: int) -> User | None:
@@ -83,9 +71,7 @@ def create_leader_accounts(
                 password=None,
                 actor=actor,
             )
-            code = _new_code()
-            user.setup_code_hash = _code_hash(code)
-            user.setup_expires_at = now + SETUP_VALID_FOR
+            code = setup_codes.issue(user, now)
         accounts.bind_leader(session, user, subject.id, actor=actor)
         invites.append(
             LeaderInvite(
@@ -109,29 +95,6 @@ def create_leader_accounts(
     )
     session.flush()
     return invites
-
-
-def complete_setup(
-    session: Session, username: str, code: str, password: str, now: datetime
-) -> User:
-    """Choose a password with a one-time setup code; the code then stops working."""
-    user = accounts.find_user(session, username)
-    valid = (
-        user is not None
-        and user.role is UserRole.LEADER
-        and user.setup_code_hash is not None
-        and user.setup_expires_at is not None
-        and as_utc(user.setup_expires_at) > now
-        and hmac.compare_digest(user.setup_code_hash, _code_hash(code))
-    )
-    if not valid:
-        raise AuthenticationFailed("Wrong username or setup code, or the code has expired.")
-    assert user is not None
-    accounts.set_password(session, user.username, password, actor=user.username)
-    user.setup_code_hash = None
-    user.setup_expires_at = None
-    session.flush()
-    return user
 
 
 def my_subjects(session: Session, user: User) -> list[Subject]:

@@ -111,5 +111,69 @@ class TestCli:
             ["leaders", "create", "--help"],
             ["lottery", "verify", "--help"],
             ["tokens", "issue", "--help"],
+            ["round", "minutes", "--help"],
+            ["admin", "disable", "--help"],
+            ["admin", "reset-password", "--help"],
         ):
             assert run(tmp_path, *args).returncode == 0, args
+
+
+class TestConfirmations:
+    """Irreversible steps ask first; --yes skips the question (scripts have no terminal)."""
+
+    def test_no_answer_or_no_leaves_the_round_open(self, demo_dir: tuple[Path, str]) -> None:
+        """Without --yes, an empty or negative answer aborts and nothing changes."""
+        tmp, _ = demo_dir
+        for stdin in ("", "n\n"):
+            result = run(tmp, "round", "close", "3", stdin=stdin)
+            assert result.returncode == 1
+            assert "cannot be undone" in result.stdout
+            assert "Aborted" in result.stderr
+        minutes = tmp / "open.pdf"
+        assert run(tmp, "round", "minutes", "3", "--out", str(minutes)).returncode == 0
+        assert "Đợt chưa đóng" in _pdf_text(minutes)
+
+    def test_void_asks_first(self, demo_dir: tuple[Path, str]) -> None:
+        """Voiding a batch needs a yes."""
+        tmp, _ = demo_dir
+        result = run(tmp, "tokens", "void", "--batch", "1", "--reason", "thử", stdin="n\n")
+        assert result.returncode == 1
+        assert "Batch 1 is void" not in result.stdout
+
+    def test_disable_reset_and_enable_an_account(self, demo_dir: tuple[Path, str]) -> None:
+        """Disable asks (answered yes), list shows it, enable and reset print what they did."""
+        tmp, _ = demo_dir
+        disabled = run(tmp, "admin", "disable", "giamsat", stdin="y\n")
+        assert disabled.returncode == 0, disabled.stderr
+        assert "logs it out everywhere" in disabled.stdout
+        listed = run(tmp, "admin", "list").stdout
+        assert any(
+            line.split()[:3] == ["giamsat", "observer", "disabled"] for line in listed.splitlines()
+        )
+        refused = run(tmp, "admin", "reset-password", "giamsat", "--yes")
+        assert refused.returncode == 1
+        assert "enable it first" in refused.stderr
+        assert run(tmp, "admin", "enable", "giamsat").returncode == 0
+        reset = run(tmp, "admin", "reset-password", "giamsat", "--yes")
+        assert reset.returncode == 0, reset.stderr
+        assert "Setup code for giamsat: " in reset.stdout
+
+    def test_minutes_and_close_with_yes(self, demo_dir: tuple[Path, str]) -> None:
+        """`round minutes` writes a PDF with the close's head; --yes closes without asking."""
+        tmp, _ = demo_dir
+        closed = run(tmp, "round", "close", "3", "--yes")
+        assert closed.returncode == 0, closed.stderr
+        head = closed.stdout.split("audit head ")[1].strip()
+        out = tmp / "minutes" / "round-3.pdf"
+        result = run(tmp, "round", "minutes", "3", "--out", str(out))
+        assert result.returncode == 0, result.stderr
+        text = _pdf_text(out)
+        assert "BIÊN BẢN" in text
+        assert head in text
+        assert run(tmp, "round", "minutes", "99", "--out", str(tmp / "x.pdf")).returncode == 1
+
+
+def _pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
