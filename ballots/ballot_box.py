@@ -9,6 +9,7 @@ answer is a row of its own with no link to its ballot or to the other answers.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 
@@ -69,6 +70,22 @@ class Receipt(Base):
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
 
 
+# PostgreSQL: the ballot, its texts and its receipt in one statement, one round trip; the
+# texts travel as parallel arrays. psycopg prepares it on each connection after a few uses.
+_PUT_POSTGRESQL = text(
+    "WITH ballot AS ("
+    " INSERT INTO ballots (id, round_id, unit_id, ratings)"
+    " VALUES (:id, :round_id, :unit_id, CAST(:ratings AS JSONB))"
+    "), answers AS ("
+    " INSERT INTO free_text_answers (id, round_id, subject_id, question, text)"
+    " SELECT t.id, :round_id, t.subject_id, t.question, t.text"
+    " FROM unnest(CAST(:text_ids AS UUID[]), CAST(:subject_ids AS INTEGER[]),"
+    " CAST(:questions AS VARCHAR[]), CAST(:texts AS TEXT[]))"
+    " AS t(id, subject_id, question, text)"
+    ") INSERT INTO receipts (code, round_id) VALUES (:receipt, :round_id)"
+)
+
+
 def put(
     session: Session,
     *,
@@ -79,16 +96,29 @@ def put(
     receipt: str,
 ) -> None:
     """Put one ballot, its free-text answers (subject, question, text) and its receipt in."""
-    session.execute(
-        insert(Ballot).values(
-            id=uuid.uuid4(),
-            round_id=round_id,
-            unit_id=unit_id,
-            ratings={k: list(v) for k, v in ratings.items()},
+    connection = session.connection()
+    ballot = {k: list(v) for k, v in ratings.items()}
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            _PUT_POSTGRESQL,
+            {
+                "id": uuid.uuid4(),
+                "round_id": round_id,
+                "unit_id": unit_id,
+                "ratings": json.dumps(ballot, separators=(",", ":")),
+                "text_ids": [uuid.uuid4() for _ in texts],
+                "subject_ids": [s for s, _, _ in texts],
+                "questions": [q for _, q, _ in texts],
+                "texts": [t for _, _, t in texts],
+                "receipt": receipt,
+            },
         )
+        return
+    connection.execute(
+        insert(Ballot).values(id=uuid.uuid4(), round_id=round_id, unit_id=unit_id, ratings=ballot)
     )
     if texts:
-        session.execute(
+        connection.execute(
             insert(FreeTextAnswer),
             [
                 {
@@ -101,7 +131,7 @@ def put(
                 for s, q, t in texts
             ],
         )
-    session.execute(insert(Receipt).values(code=receipt, round_id=round_id))
+    connection.execute(insert(Receipt).values(code=receipt, round_id=round_id))
 
 
 def ballot_count(session: Session, round_id: int) -> int:

@@ -2,7 +2,10 @@
 
 Nothing here learns or keeps who the voter is (invariant 1): the only input is the token
 and the answers. The token is spent, the ballot put in the box and the receipt recorded in
-one transaction; the conditional UPDATE in ``tokens.spend`` decides races.
+one transaction. A cast is two round trips to the database: ``tokens.redeem``, one
+conditional UPDATE that checks the slip, its batch and its round and decides races, then
+``ballot_box.put``. The form the answers are checked against comes from a per-process cache
+(``ballot_form``), as it is frozen from the moment the round opens.
 """
 
 from __future__ import annotations
@@ -12,52 +15,38 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from ballots import ballot_box, tokens
+from ballots.ballot_form import BallotForm, BallotSubject, frozen_form
+from ballots.db import utcnow
 from ballots.errors import (
     BatchVoided,
     CodeAlreadyUsed,
     InvalidBallot,
     MistypedCode,
     UnknownCode,
+    VotingNotOpen,
 )
-from ballots.lifecycle import ensure_accepting_votes
-from ballots.questionnaire import Questionnaire, parse_questionnaire
-from ballots.rounds import Round, Subject
-from ballots.units import Unit
-from ballots.vocabulary import Role
+from ballots.lifecycle import check_accepting_votes
 from crypto.receipts import SealBroken, open_receipt, seal_receipt
 from crypto.tokens import InvalidToken, new_receipt, normalize_token
+
+__all__ = [
+    "BallotForm",
+    "BallotSubject",
+    "CastResult",
+    "cast",
+    "clean_text",
+    "preview",
+    "validate_answers",
+]
 
 NO_OPINION = 0
 # Control characters are removed, except line breaks, which people use in comments.
 _CONTROL = re.compile(
     r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]"
 )
-_ROLE_ORDER = {Role.WARD_PARTY_SECRETARY: 0, Role.WARD_CHAIRPERSON: 1, Role.SCHOOL_PRINCIPAL: 2}
-
-
-@dataclass(frozen=True)
-class BallotSubject:
-    """A head shown on the form."""
-
-    id: int
-    role: Role
-    full_name: str
-
-
-@dataclass(frozen=True)
-class BallotForm:
-    """What the voting page shows for a slip, without spending it."""
-
-    round_title: str
-    unit_name: str
-    subjects: list[BallotSubject]
-    questionnaire: Questionnaire
-    anonymity_threshold: int
-    comment_threshold: int
 
 
 @dataclass(frozen=True)
@@ -68,80 +57,47 @@ class CastResult:
     repeated: bool
 
 
-@dataclass(frozen=True)
-class _Slip:
-    token: str
-    row: tokens.Token
-    round: Round
-    unit: Unit
-
-
-def _find_slip(session: Session, text: str, *, hold_round: bool = False) -> _Slip:
+def _canonical(text: str) -> str:
     try:
-        token = normalize_token(text)
+        return normalize_token(text)
     except InvalidToken:
         raise MistypedCode("This code has a typo: check it against the slip.") from None
-    row = tokens.redeemable(session, token)
-    if row is None:
+
+
+def _usable(state: tokens.SlipState | None) -> tokens.SlipState:
+    """The slip exists and its round takes votes now; else the error the voter should see."""
+    if state is None:
         raise UnknownCode("No slip has this code.")
-    query = select(Round).where(Round.id == row.round_id)
-    if hold_round:
-        # Casting holds the round row FOR SHARE until it commits, so a close (which updates
-        # that row) waits for every cast in flight and none lands after the box is rewritten.
-        query = query.with_for_update(read=True)
-    round_ = session.scalar(query)
-    unit = session.get(Unit, row.unit_id)
-    assert round_ is not None
-    assert unit is not None
-    return _Slip(token=token, row=row, round=round_, unit=unit)
+    check_accepting_votes(state.round_status, state.opens_at, state.closes_at, utcnow())
+    return state
 
 
-def _batch_voided(session: Session, row: tokens.Token) -> bool:
-    batch = session.get(tokens.TokenBatch, row.batch_id)
-    return batch is not None and batch.voided_at is not None
-
-
-def _subjects(session: Session, round_id: int, unit_id: int) -> list[BallotSubject]:
-    rows = session.scalars(
-        select(Subject)
-        .where(Subject.round_id == round_id, Subject.unit_id == unit_id)
-        .options(joinedload(Subject.person))
-    )
-    subjects = [BallotSubject(id=s.id, role=s.role, full_name=s.person.full_name) for s in rows]
-    return sorted(subjects, key=lambda s: _ROLE_ORDER[s.role])
-
-
-def _repeat_or_refuse(slip: _Slip) -> CastResult:
-    # The same slip again: the holder retrying after a lost reply sees the receipt again.
-    if slip.row.receipt_sealed:
-        try:
-            return CastResult(open_receipt(slip.token, slip.row.receipt_sealed), repeated=True)
-        except SealBroken:
-            pass
-    raise CodeAlreadyUsed("This slip has already been used to vote.")
+def _refuse(state: tokens.SlipState | None, token: str) -> CastResult:
+    """Why a slip that was not spent cannot vote; or, for a retry, its receipt again."""
+    state = _usable(state)
+    if state.used:
+        # The same slip again: the holder retrying after a lost reply sees the receipt again.
+        if state.receipt_sealed:
+            try:
+                return CastResult(open_receipt(token, state.receipt_sealed), repeated=True)
+            except SealBroken:
+                pass
+        raise CodeAlreadyUsed("This slip has already been used to vote.")
+    if state.batch_voided:
+        raise BatchVoided("This slip was withdrawn (its batch was voided). Ask for a new one.")
+    # Open, unused and live now, yet the redeem found nothing: the round opened between the
+    # two statements. Rare enough to ask the phone to try again rather than guess.
+    raise VotingNotOpen("Voting has just opened: try again.")
 
 
 def preview(session: Session, token_text: str) -> BallotForm:
     """The form for a slip; checks everything that casting would, spends nothing."""
-    slip = _find_slip(session, token_text)
-    ensure_accepting_votes(slip.round)
-    if slip.row.used:
+    state = _usable(tokens.slip_state(session, _canonical(token_text)))
+    if state.used:
         raise CodeAlreadyUsed("This slip has already been used to vote.")
-    if _batch_voided(session, slip.row):
+    if state.batch_voided:
         raise BatchVoided("This slip was withdrawn (its batch was voided). Ask for a new one.")
-    return _form(session, slip)
-
-
-def _form(session: Session, slip: _Slip) -> BallotForm:
-    k = slip.round.anonymity_threshold
-    return BallotForm(
-        round_title=slip.round.title,
-        unit_name=slip.unit.name,
-        subjects=_subjects(session, slip.round.id, slip.unit.id),
-        questionnaire=parse_questionnaire(slip.round.questionnaire),
-        anonymity_threshold=k,
-        comment_threshold=max(k, 5),
-    )
+    return frozen_form(session, state.round_id, state.unit_id, state.round_created_at)
 
 
 def clean_text(text: str) -> str:
@@ -207,26 +163,23 @@ def validate_answers(
 
 def cast(session: Session, token_text: str, answers: Any) -> CastResult:
     """Spend the slip and put the ballot in the box, in the caller's one transaction."""
-    slip = _find_slip(session, token_text, hold_round=True)
-    ensure_accepting_votes(slip.round)
-    if slip.row.used:
-        return _repeat_or_refuse(slip)
-    if _batch_voided(session, slip.row):
-        raise BatchVoided("This slip was withdrawn (its batch was voided). Ask for a new one.")
-    ratings, texts = validate_answers(_form(session, slip), answers)
+    token = _canonical(token_text)
+    # Drawn before the slip is spent so that spending it is one statement.
     receipt = new_receipt()
-    if not tokens.spend(session, slip.token, seal_receipt(slip.token, receipt)):
-        # Lost a race with the same slip: the winner's receipt, or "already used".
-        session.expire(slip.row)
-        fresh = tokens.redeemable(session, slip.token)
-        assert fresh is not None
-        if fresh.used:
-            return _repeat_or_refuse(_Slip(slip.token, fresh, slip.round, slip.unit))
-        raise BatchVoided("This slip was withdrawn (its batch was voided). Ask for a new one.")
+    redeemed = tokens.redeem(session, token, seal_receipt(token, receipt), utcnow())
+    if redeemed is None:
+        return _refuse(tokens.slip_state(session, token), token)
+    form = frozen_form(session, redeemed.round_id, redeemed.unit_id, redeemed.round_created_at)
+    try:
+        ratings, texts = validate_answers(form, answers)
+    except InvalidBallot:
+        # Invalid answers spend nothing, whatever the caller does with its transaction.
+        tokens.give_back(session, token)
+        raise
     ballot_box.put(
         session,
-        round_id=slip.round.id,
-        unit_id=slip.unit.id,
+        round_id=redeemed.round_id,
+        unit_id=redeemed.unit_id,
         ratings=ratings,
         texts=texts,
         receipt=receipt,

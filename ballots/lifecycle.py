@@ -118,16 +118,22 @@ def publish_round(session: Session, round_id: int, *, actor: str) -> Transition:
 
 def ensure_accepting_votes(round_: Round, now: datetime | None = None) -> None:
     """Refuse unless the round is open and inside its dates, when it has dates."""
-    now = now or utcnow()
-    if round_.status is RoundStatus.DRAFT:
+    check_accepting_votes(round_.status, round_.opens_at, round_.closes_at, now or utcnow())
+
+
+def check_accepting_votes(
+    status: RoundStatus, opens_at: datetime | None, closes_at: datetime | None, now: datetime
+) -> None:
+    """``ensure_accepting_votes`` on a round's state read without loading the round."""
+    if status is RoundStatus.DRAFT:
         raise VotingNotOpen("Voting has not opened yet.")
-    if round_.status is not RoundStatus.OPEN:
+    if status is not RoundStatus.OPEN:
         raise VotingClosed("Voting is closed.")
 
     def aware(moment: datetime) -> datetime:
         return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
 
-    if round_.opens_at is not None and now < aware(round_.opens_at):
+    if opens_at is not None and now < aware(opens_at):
         raise VotingNotOpen("Voting has not opened yet.")
-    if round_.closes_at is not None and now >= aware(round_.closes_at):
+    if closes_at is not None and now >= aware(closes_at):
         raise VotingClosed("Voting is closed.")

@@ -16,8 +16,11 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    bindparam,
+    exists,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -293,8 +296,121 @@ def round_has_tokens(session: Session, round_: Round) -> bool:
 
 
 def redeemable(session: Session, canonical_token: str) -> Token | None:
-    """The token row for a canonical token, if it exists (for preview and casting)."""
+    """The token row for a canonical token, if it exists."""
     return session.get(Token, token_hash(canonical_token))
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    """A slip just spent: where its ballot goes, and which version of the round took it."""
+
+    round_id: int
+    unit_id: int
+    round_created_at: datetime
+
+
+@dataclass(frozen=True)
+class SlipState:
+    """Everything that decides whether a slip may vote, read in one query."""
+
+    round_id: int
+    unit_id: int
+    used: bool
+    receipt_sealed: bytes | None
+    batch_voided: bool
+    round_status: RoundStatus
+    opens_at: datetime | None
+    closes_at: datetime | None
+    round_created_at: datetime
+
+
+_NOW = bindparam("now", type_=DateTime(timezone=True))
+# The round accepts votes: open, and inside its dates when it has them. FOR SHARE holds the
+# round row until the cast commits, so a close (which takes it FOR UPDATE) waits for every
+# cast in flight and no ballot lands after the box is rewritten; a cast that finds the row
+# locked by a close waits, then sees "closed" and spends nothing. SQLite has no row locks:
+# there BEGIN IMMEDIATE makes every writer wait for the one before it.
+_ACCEPTING_ROUND = (
+    select(Round.id)
+    .where(
+        Round.id == Token.round_id,
+        Round.status == RoundStatus.OPEN,
+        or_(Round.opens_at.is_(None), Round.opens_at <= _NOW),
+        or_(Round.closes_at.is_(None), Round.closes_at > _NOW),
+    )
+    .with_for_update(read=True)
+)
+_REDEEM = (
+    update(Token)
+    .where(
+        Token.token_hash == bindparam("hash"),
+        Token.used.is_(False),
+        # A voided batch's unused slips are dead.
+        exists().where(TokenBatch.id == Token.batch_id, TokenBatch.voided_at.is_(None)),
+        exists(_ACCEPTING_ROUND),
+    )
+    .values(used=True, receipt_sealed=bindparam("sealed"))
+    .returning(
+        Token.round_id,
+        Token.unit_id,
+        select(Round.created_at).where(Round.id == Token.round_id).scalar_subquery(),
+    )
+)
+_GIVE_BACK = (
+    update(Token)
+    .where(Token.token_hash == bindparam("hash"), Token.used.is_(True))
+    .values(used=False, receipt_sealed=None)
+)
+_STATE = (
+    select(
+        Token.round_id,
+        Token.unit_id,
+        Token.used,
+        Token.receipt_sealed,
+        TokenBatch.voided_at.is_not(None),
+        Round.status,
+        Round.opens_at,
+        Round.closes_at,
+        Round.created_at,
+    )
+    .join(TokenBatch, TokenBatch.id == Token.batch_id)
+    .join(Round, Round.id == Token.round_id)
+    .where(Token.token_hash == bindparam("hash"))
+)
+
+
+def redeem(
+    session: Session, canonical_token: str, receipt_sealed: bytes, now: datetime
+) -> Redeemed | None:
+    """Spend a slip in one statement, or None: unknown, used, voided or the round not open.
+
+    One conditional UPDATE checks the slip, its batch and its round's state at once; its
+    row count decides races, so two phones with one slip yield exactly one ballot.
+    """
+    row = (
+        session.connection()
+        .execute(
+            _REDEEM,
+            {"hash": token_hash(canonical_token), "sealed": receipt_sealed, "now": now},
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    return Redeemed(round_id=row[0], unit_id=row[1], round_created_at=row[2])
+
+
+def give_back(session: Session, canonical_token: str) -> None:
+    """Undo ``redeem`` in the same transaction (the answers turned out invalid)."""
+    session.connection().execute(_GIVE_BACK, {"hash": token_hash(canonical_token)})
+
+
+def slip_state(session: Session, canonical_token: str) -> SlipState | None:
+    """The slip's state in one query (preview, and why a redeem found nothing)."""
+    row = session.connection().execute(_STATE, {"hash": token_hash(canonical_token)}).first()
+    if row is None:
+        return None
+    return SlipState(*row)
 
 
 def spend(session: Session, canonical_token: str, receipt_sealed: bytes) -> bool:
