@@ -4,6 +4,7 @@
   into the page under test from that local file and run there; a serious or critical
   violation fails the test. The application never serves it.
 - A page wider than a 360 px phone screen (horizontal scrolling) fails.
+- A page whose language is Vietnamese must not show English words.
 - Any console error or uncaught exception in the page fails, unless the test names it as
   expected (a 4xx the test provokes on purpose, for example).
 - Every step is photographed at 360 and 1280 px into test-output/ (ignored by git).
@@ -100,6 +101,53 @@ def assert_fits_phone(page: Page, where: str) -> None:
         pytest.fail(f"{where}: the page is {width} px wide on a 360 px phone; widest: {wide}")
 
 
+# Common English words that are not Vietnamese words too (so not "to", "an", "me"): one of
+# them in the visible text of a page whose language is Vietnamese means an untranslated
+# string. Text marked lang="en" (the switch to English, say) is skipped.
+ENGLISH_WORDS = (
+    "the", "and", "of", "is", "are", "not", "with", "this", "that", "from", "cannot",
+    "must", "please", "error", "found", "round", "rounds", "slip", "slips", "unit", "units",
+    "ballot", "ballots", "results", "login", "password", "submit", "save", "back", "home",
+)  # fmt: skip
+_VISIBLE_TEXT = """() => {
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!el || el.closest('script,style,template,[hidden],[aria-hidden="true"]')) continue;
+    const tagged = el.closest('[lang]');
+    if (tagged && !tagged.lang.toLowerCase().startsWith('vi')) continue;
+    if (node.textContent.trim()) out.push(node.textContent.trim());
+  }
+  const labelled = '[placeholder],[aria-label],[title],input[type=submit]';
+  for (const el of document.querySelectorAll(labelled)) {
+    for (const a of ['placeholder', 'aria-label', 'title', 'value']) {
+      if (el.type !== 'submit' && a === 'value') continue;
+      const v = el.getAttribute(a);
+      if (v) out.push(v);
+    }
+  }
+  out.push(document.title);
+  return out;
+}"""
+_ENGLISH = re.compile(r"\b(" + "|".join(ENGLISH_WORDS) + r")\b", re.IGNORECASE)
+
+
+def english_on_vietnamese_page(page: Page) -> list[str]:
+    """Pieces of visible text with English words, when the page says it is Vietnamese."""
+    lang = page.evaluate("document.documentElement.lang") or ""
+    if not lang.lower().startswith("vi"):
+        return []
+    texts: list[str] = page.evaluate(_VISIBLE_TEXT)
+    return [t[:120] for t in texts if _ENGLISH.search(t)]
+
+
+def assert_vietnamese(page: Page, where: str) -> None:
+    """Fail when a page in Vietnamese shows English text."""
+    found = english_on_vietnamese_page(page)
+    assert not found, f"{where}: English text on a Vietnamese page: {found}"
+
+
 # Chromium asks every site for /favicon.ico; until the app serves one, that 404 is known.
 # TODO(issue 11, item 2): drop this once /favicon.ico is served.
 KNOWN_ERRORS = (re.compile(r"status of 404 .*/favicon\.ico\)$"),)
@@ -150,8 +198,8 @@ class StepChecker:
     def __post_init__(self) -> None:
         self.console.watch(self.page)
 
-    def step(self, name: str, *, axe: bool = True) -> None:
-        """Screenshots at both widths; fail on overflow at 360, axe, or console errors."""
+    def step(self, name: str, *, axe: bool = True, vietnamese: bool = True) -> None:
+        """Screenshots at both widths; fail on overflow at 360, axe, English, console errors."""
         self.steps += 1
         stem = f"{self.steps:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}"
         where = f"step {self.steps} ({name}) at {self.page.url}"
@@ -163,6 +211,8 @@ class StepChecker:
         assert_fits_phone(self.page, where)
         if axe:
             assert_accessible(self.page, where)
+        if vietnamese:
+            assert_vietnamese(self.page, where)
         if original is not None:
             self.page.set_viewport_size(original)
         self.console.assert_none(where)

@@ -24,7 +24,16 @@ from ballots.db import make_engine, make_session_factory, transaction, utcnow
 from ballots.vocabulary import UserRole
 from tests.ballot_helpers import answers_for, open_round_with_slips
 from tests.live_server import loopback_socket, serving
-from tests.web.checks import PHONE_HEIGHT, PHONE_WIDTH, StepChecker, axe_violations, require_axe
+from tests.web.checks import (
+    PHONE_HEIGHT,
+    PHONE_WIDTH,
+    ConsoleErrors,
+    StepChecker,
+    assert_fits_phone,
+    axe_violations,
+    english_on_vietnamese_page,
+    require_axe,
+)
 
 WAIT_MS = 15_000
 ADMIN = ("quantri", "quản trị viên 2023")
@@ -144,6 +153,42 @@ class TestAxeCore:
         assert {"label", "button-name"} <= ids
 
 
+class TestChecksCanFail:
+    """The width, language and console checks catch what they are meant to catch."""
+
+    def test_a_wide_page_fails_the_phone_check(self, browser_page: Page) -> None:
+        """A 500 px wide table makes a 360 px page scroll sideways."""
+        browser_page.set_content('<html lang="vi"><table style="width:500px"><td>x</table>')
+        with pytest.raises(pytest.fail.Exception, match="on a 360 px phone"):
+            assert_fits_phone(browser_page, "wide")
+
+    def test_english_on_a_vietnamese_page_is_found(self, browser_page: Page) -> None:
+        """English text is reported; Vietnamese text and a lang="en" link are not."""
+        browser_page.set_content(
+            '<html lang="vi"><title>Đăng nhập</title><p>Chưa có đợt nào.</p>'
+            '<a lang="en" href="?lang=en">English</a><p>Wrong username or password.</p>'
+            '<input placeholder="Tên đăng nhập"><button aria-label="Submit the form">x</button>'
+        )
+        assert english_on_vietnamese_page(browser_page) == [
+            "Wrong username or password.",
+            "Submit the form",
+        ]
+
+    def test_a_console_error_fails_unless_expected(self, browser_page: Page) -> None:
+        """An uncaught exception fails the step; a named, expected error does not."""
+        console = ConsoleErrors()
+        console.watch(browser_page)
+        browser_page.set_content("<html><p>x</p></html>")
+        browser_page.evaluate("setTimeout(() => { throw new Error('hỏng'); }, 0)")
+        browser_page.wait_for_timeout(100)
+        with pytest.raises(AssertionError, match="uncaught: hỏng"):
+            console.assert_none("x")
+        browser_page.evaluate("console.error('đã biết')")
+        browser_page.wait_for_timeout(100)
+        console.expect("đã biết")
+        console.assert_none("x")
+
+
 class TestVotingPagesAreAccessible:
     """The voting page's steps pass the checks on a phone."""
 
@@ -205,7 +250,8 @@ class TestStaffPagesAreAccessible:
         checker.console.expect("status of 401")
         page.click("button[type=submit]")
         expect(page.locator(".error")).to_be_visible()
-        checker.step("login refused")
+        # Known gap (issue 11, item 4): login failures are still in English.
+        checker.step("login refused", vietnamese=False)
 
         _log_in(page, *ADMIN)
         checker.step("home")
