@@ -13,9 +13,12 @@ from fastapi.templating import Jinja2Templates
 from app import errors
 from app.api import router as api_router
 from app.deps import DB_SESSIONS
-from app.middleware import AccessLog, BodyLimit
+from app.edge import InputGuard
+from app.middleware import AccessLog
 from app.ratelimit import SlidingWindowLimiter
+from app.security_headers import SecurityHeaders
 from app.settings import Settings, get_settings
+from app.uploads import MAX_UPLOAD_BYTES
 from app.voting import MAX_BODY_BYTES, VOTING_PATHS
 from app.web.pages import router as web_router
 from app.web.results import router as results_router
@@ -24,6 +27,9 @@ from ballots import ballot_box
 from ballots.db import make_engine, make_session_factory
 
 HERE = Path(__file__).resolve().parent
+
+# A multipart upload carries its file plus boundaries and field headers.
+UPLOAD_FRAMING_BYTES = 64 * 1024
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -34,6 +40,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Anonymous secret-ballot feedback on the heads of public units.",
         openapi_url="/openapi.json",
+        # The browsable docs pages load script from a CDN and run inline script: neither
+        # belongs on a ballot server's origin. /openapi.json opens in any OpenAPI viewer.
+        docs_url=None,
+        redoc_url=None,
     )
     engine = make_engine(
         settings.database_url, pool_size=DB_SESSIONS, max_overflow=0, pool_timeout=60
@@ -54,6 +64,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_router)
     app.include_router(results_router)
     app.include_router(vote_router)
-    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES, prefixes=VOTING_PATHS)
+    # Outermost last: the headers go on every answer, the edge's refusals included.
+    app.add_middleware(
+        InputGuard,
+        default_limit=MAX_UPLOAD_BYTES + UPLOAD_FRAMING_BYTES,
+        limits=((VOTING_PATHS, MAX_BODY_BYTES),),
+    )
     app.add_middleware(AccessLog)
+    app.add_middleware(SecurityHeaders)
     return app

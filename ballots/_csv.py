@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -12,6 +13,14 @@ from ballots.errors import InvalidInput
 
 # Past this many problems a longer list helps nobody fix the file.
 MAX_REPORTED_ERRORS = 50
+
+# No cell of a units or heads file comes near this; a longer one is a wrong file, and the
+# csv module's own limit (128 KiB) would otherwise fail without naming the line.
+MAX_CELL_CHARS = 1000
+
+# C0 controls other than tab and line breaks: PostgreSQL refuses NUL, SQLite stores it;
+# neither belongs in a name. Lone surrogates cannot be stored at all.
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
 
 @dataclass
@@ -53,9 +62,15 @@ def read_rows(
             f"{what}: the file is not UTF-8 text (byte {exc.start}); save it as CSV UTF-8."
         ) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [clean_text(h) for h in (reader.fieldnames or [])]
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as exc:
+        raise _malformed(what, 1, exc) from None
+    header = [clean_text(h) for h in (fieldnames or [])]
     if not header:
         raise InvalidInput(f"{what}: the file is empty.")
+    for column in header:
+        _check_cell(what, 1, column, column)
     missing = [c for c in required if c not in header]
     unknown = [c for c in header if c not in required and c not in optional]
     if missing or unknown:
@@ -66,11 +81,49 @@ def read_rows(
             errors=[{"line": 1, "missing": missing, "unknown": unknown}],
         )
     reader.fieldnames = header
-    for raw in reader:
+    while True:
+        # A record may span lines (a quoted line break); one that cannot be read is
+        # named by the line it starts on.
+        starts_at = reader.line_num + 1
+        try:
+            raw = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise _malformed(what, starts_at, exc) from None
         line = reader.line_num
         if None in raw:  # more cells than header columns
             raise InvalidInput(
                 f"{what}: line {line} has more cells than the header.",
                 errors=[{"line": line, "message": "more cells than the header"}],
             )
+        for column, value in raw.items():
+            _check_cell(what, line, column, value or "")
         yield line, {k: clean_text(v) for k, v in raw.items()}
+
+
+def _malformed(what: str, line: int, exc: csv.Error) -> InvalidInput:
+    message = str(exc)
+    if "field larger than field limit" in message:
+        message = f"a cell is longer than {MAX_CELL_CHARS} characters"
+    return InvalidInput(
+        f"{what}: line {line} cannot be read as CSV ({message}).",
+        errors=[{"line": line, "message": message}],
+    )
+
+
+def _check_cell(what: str, line: int, column: str, value: str) -> None:
+    """Refuse a cell that is too long or holds a control character, naming line and column."""
+    problem = None
+    if len(value) > MAX_CELL_CHARS:
+        problem = f"longer than {MAX_CELL_CHARS} characters"
+    else:
+        match = _FORBIDDEN.search(value)
+        if match is not None:
+            problem = f"contains a control character (U+{ord(match.group()):04X})"
+    if problem is not None:
+        name = _FORBIDDEN.sub("?", column)[:100]
+        raise InvalidInput(
+            f"{what}: line {line}, column {name}: the cell {problem}.",
+            errors=[{"line": line, "column": name, "message": f"the cell {problem}"}],
+        )

@@ -97,6 +97,9 @@ def parse_head(value: str) -> tuple[int, str]:
     from ballots.errors import InvalidInput
 
     seq_text, _, hash_text = value.strip().partition(":")
-    if not seq_text.isdigit() or len(hash_text) != 64:
+    # isdigit() alone accepts digits int() refuses ("²"); ten digits cover any real log.
+    digits_ok = seq_text.isascii() and seq_text.isdigit() and len(seq_text) <= 10
+    hex_ok = len(hash_text) == 64 and all(c in "0123456789abcdefABCDEF" for c in hash_text)
+    if not digits_ok or not hex_ok:
         raise InvalidInput("A head is written SEQ:HASH, e.g. 12:3fa9... (64 hex digits).")
     return int(seq_text), hash_text.lower()

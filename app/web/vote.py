@@ -102,7 +102,9 @@ def answers_from_form(data: FormData) -> dict[str, Any]:
         kind, _, rest = key.partition(".")
         subject, _, item = rest.partition(".")
         if kind == "r" and subject and item:
-            ratings.setdefault(subject, {})[item] = int(value) if value.isdigit() else value
+            ratings.setdefault(subject, {})[item] = (
+                int(value) if value.isascii() and value.isdigit() else value
+            )
         elif kind == "t" and subject and item:
             texts.setdefault(subject, {})[item] = value
     return {"ratings": ratings, "texts": texts}
