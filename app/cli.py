@@ -427,6 +427,25 @@ def leaders_create(round_id: RoundOpt) -> None:
     typer.echo(f"{len(invites)} heads. Each chooses a password at /setup with the code.")
 
 
+def _progress_line():  # type: ignore[no-untyped-def]
+    """One line on standard error that says what the demo is doing, rewritten in place."""
+    steps = iter(range(1, 100))
+    tty = sys.stderr.isatty()
+
+    def show(step: str) -> None:
+        if not step:  # done
+            if tty:
+                typer.echo("\r\033[K", err=True, nl=False)
+            return
+        line = f"[{next(steps)}] {step}..."
+        if tty:
+            typer.echo(f"\r\033[K{line}", err=True, nl=False)
+        else:
+            typer.echo(line, err=True)
+
+    return show
+
+
 @cli.command()
 def demo(
     sample_dir: Annotated[Path | None, typer.Option(help=SAMPLE_DIR_HELP)] = None,
@@ -435,8 +454,10 @@ def demo(
     from app.demo import load_demo
 
     settings = get_settings()
+    progress = _progress_line()
+    progress("Migrating the database")
     migrations.upgrade(settings.database_url)
-    settings.secret_key_bytes()
+    key = settings.secret_key_bytes()
     engine = make_engine(settings.database_url)
     try:
         with transaction(make_session_factory(engine)) as session:
@@ -446,9 +467,13 @@ def demo(
                 threshold=settings.anonymity_threshold,
                 base_url=settings.public_base_url,
                 slips_root=Path("slips"),
+                secret_key=key,
+                progress=progress,
             )
+            progress("Saving")
     except DomainError as exc:
         _fail(exc)
+    progress("")
     ballot_box.scrub(engine)  # the demo closed rounds: leave no deleted ballot in the file
     typer.echo(result.describe(settings.public_base_url))
 

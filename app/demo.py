@@ -4,13 +4,19 @@
 - 2023: the sample round of the 2023 plan: 14 wards and 15 schools drawn by lottery, slips
   printed, plausible ballots cast through the real voting path (one school left below the
   anonymity threshold on purpose), closed and published, with leader logins;
-- 2024: the wards, open for voting, with three slips handed out on the console.
+- 2024: the wards, open for voting, with slips handed out on the console to vote from phones.
+
+The demo logins are derived from the installation's secret key, so they stay the same each
+time the demo runs again on the same database (and key file), and differ between machines.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import random
-import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,7 +50,7 @@ ACTOR = "demo"
 # A fixed phrase, so every demo draws the same schools and the proof can be re-checked.
 DEMO_PHRASE = "Xúc xắc: 4 2 6 1 5 3 - XSMB 24/11/2026: 58213"
 TRY_UNIT = "PHUONG-BODE"
-TRY_SLIPS = 3
+TRY_SLIPS = 10  # enough for a few people to try from their own phones
 # The demo's sample ballots come from a seeded generator: plausible, repeatable, not secret.
 SAMPLE_SEED = 2023
 COMMENTS = {
@@ -106,9 +112,12 @@ class DemoResult:
         if self.try_urls:
             lines += [
                 "",
-                f"Round {self.open_round_id} ({NEXT_TITLE}) is open. Vote from a phone-sized "
-                "browser window with one of these slips of Phường Bồ Đề (each works once):",
-                *[f"  {url}" for url in self.try_urls],
+                f"Round {self.open_round_id} ({NEXT_TITLE}) is open. Vote from a phone (on the "
+                "same network, with PHIEUKIN_PUBLIC_BASE_URL set to this machine's address) or "
+                "a phone-sized browser window, with one of these slips of Phường Bồ Đề (each "
+                "works once):",
+                # Lower case, as a phone's camera shows the link of a printed QR code.
+                *[f"  {url.lower()}" for url in self.try_urls],
             ]
         lines += ["", f"Open {base_url}/ and log in as:"]
         lines += [f"  {name:14} password: {pw}" for name, pw in self.logins.items()]
@@ -126,6 +135,12 @@ class DemoResult:
         return "\n".join(lines)
 
 
+def demo_password(secret_key: bytes, username: str) -> str:
+    """A password derived from the key: the same on every run against the same database."""
+    digest = hmac.new(secret_key, f"phieukin demo login {username}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()[:9]).decode()
+
+
 def _reset_account(
     session: Session, username: str, full_name: str, role: UserRole, pw: str
 ) -> None:
@@ -134,6 +149,9 @@ def _reset_account(
             session, username=username, full_name=full_name, role=role, password=pw, actor=ACTOR
         )
     else:
+        user = accounts.find_user(session, username)
+        assert user is not None
+        user.is_active = True  # a demo login disabled while trying the console comes back
         accounts.set_password(session, username, pw, actor=ACTOR)
 
 
@@ -244,22 +262,34 @@ def _round_by_title(session: Session, title: str) -> rounds.Round | None:
     return session.scalar(select(rounds.Round).where(rounds.Round.title == title))
 
 
+Progress = Callable[[str], None]
+
+
+def _quiet(_step: str) -> None:
+    """No progress report."""
+
+
 def load_demo(
     session: Session,
     *,
     threshold: int,
     base_url: str,
     slips_root: Path,
+    secret_key: bytes,
     sample_dir: Path | None = None,
+    progress: Progress = _quiet,
 ) -> DemoResult:
-    """Load the sample once (later runs only refresh logins and hand out new slips)."""
+    """Load the sample once (later runs only reset the logins and hand out new slips)."""
     folder = sample_dir or DEMO_DATA
+    progress("Loading the units of Long Biên")
     rng = random.Random(SAMPLE_SEED)  # noqa: S311 - sample data, not a secret
     units.import_units(session, (folder / "long_bien_units.csv").read_bytes(), actor=ACTOR)
     result = DemoResult(round_id=0, units=0, wards=0, schools=0, subjects=0)
     sample = _round_by_title(session, DEMO_TITLE)
     if sample is None:
+        progress("Round 2022: casting sample ballots in 14 wards")
         _past_round(session, rng, threshold, folder)
+        progress("Round 2023: lottery, slips, about 1,700 sample ballots (the longest step)")
         result.round_id = _sample_round(
             session, rng, threshold, base_url, slips_root, folder, result
         )
@@ -270,6 +300,7 @@ def load_demo(
         upcoming = (
             existing.id if existing else _new_round(session, NEXT_TITLE, 2024, threshold, folder)
         )
+    progress("Round 2024: opening it with fresh slips to try")
     status = rounds.get_round(session, upcoming).status
     if status in (RoundStatus.DRAFT, RoundStatus.OPEN):
         # Fresh slips on every run, handed to the operator on the console only.
@@ -295,7 +326,8 @@ def load_demo(
         for p in participants
         if per_unit.get(p.unit.id, 0) < k
     )
-    password, observer_pw, leader_pw = (secrets.token_urlsafe(9) for _ in range(3))
+    progress("Logins")
+    password, observer_pw = (demo_password(secret_key, n) for n in (DEMO_ADMIN, DEMO_OBSERVER))
     _reset_account(session, DEMO_ADMIN, "Ban Tổ chức Quận ủy", UserRole.ADMIN, password)
     _reset_account(session, DEMO_OBSERVER, "Ủy ban Kiểm tra", UserRole.OBSERVER, observer_pw)
     result.logins = {DEMO_ADMIN: password, DEMO_OBSERVER: observer_pw}
@@ -306,6 +338,9 @@ def load_demo(
     )
     leader = leaders.account_of(session, head.id)
     if leader is not None:
+        leader_pw = demo_password(secret_key, leader.username)
+        if not leader.is_active:  # disabled while trying the console: the demo still logs in
+            leader.is_active = True
         accounts.set_password(session, leader.username, leader_pw, actor=ACTOR)
         leader.setup_code_hash = None
         result.leader = (leader.username, leader_pw, f"{head.person.full_name}, {head.unit.name}")

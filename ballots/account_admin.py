@@ -39,14 +39,14 @@ def get_user(session: Session, user_id: int) -> User:
     """The account with ``user_id`` or ``NotFound``."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"Account {user_id} does not exist.")
+        raise NotFound("No such account.")
     return user
 
 
 def _by_name(session: Session, username: str) -> User:
     user = accounts.find_user(session, username)
     if user is None:
-        raise NotFound(f"No account named {username!r}.")
+        raise NotFound("No such account.")
     return user
 
 
@@ -72,7 +72,7 @@ def disable_user(session: Session, username: str, *, actor: str) -> User:
     """Stop an account: its sessions end now, it cannot log in or use a setup code."""
     user = _by_name(session, username)
     if not user.is_active:
-        raise InvalidState(f"The account {user.username!r} is already disabled.", status="disabled")
+        raise InvalidState("The account is already disabled.", status="disabled")
     if user.username == actor:
         raise InvalidState("You cannot disable your own account.", status="active")
     if user.role is UserRole.ADMIN and _active_admins(session) <= 1:
@@ -93,7 +93,7 @@ def enable_user(session: Session, username: str, *, actor: str) -> User:
     """Let a disabled account log in again (with its old password or a setup code)."""
     user = _by_name(session, username)
     if user.is_active:
-        raise InvalidState(f"The account {user.username!r} is already active.", status="active")
+        raise InvalidState("The account is already active.", status="active")
     user.is_active = True
     user.failed_logins = 0
     user.locked_until = None
@@ -111,9 +111,7 @@ def reset_password(session: Session, username: str, *, actor: str, now: datetime
     """Forget the password and give a one-time setup code; the account is logged out."""
     user = _by_name(session, username)
     if not user.is_active:
-        raise InvalidState(
-            f"The account {user.username!r} is disabled; enable it first.", status="disabled"
-        )
+        raise InvalidState("The account is disabled; enable it first.", status="disabled")
     user.password_hash = None
     user.failed_logins = 0
     user.locked_until = None

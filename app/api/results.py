@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
-from app import auth
+from app import auth, exports
 from app.api.schemas import _In
 from app.deps import CurrentAdmin, CurrentReader, CurrentUser, SessionDep
+from app.exports import Lang
 from ballots import ballot_box, leaders, reports
 from ballots.db import utcnow
 from ballots.errors import InvalidState
@@ -18,6 +18,7 @@ from ballots.rounds import get_round
 from ballots.vocabulary import RoundStatus
 
 router = APIRouter(tags=["results"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class CriterionOut(BaseModel):
@@ -136,34 +137,38 @@ def round_results(round_id: int, db: SessionDep, user: CurrentReader) -> list[Su
     ]
 
 
+LangQuery = Annotated[Lang, Query(description="vi (default) or en: headers and role names")]
+
+
 @router.get("/rounds/{round_id}/results.csv", response_class=Response)
-def round_results_csv(round_id: int, db: SessionDep, user: CurrentReader) -> Response:
+def round_results_csv(
+    round_id: int, db: SessionDep, user: CurrentReader, lang: LangQuery = "vi"
+) -> Response:
     """Aggregates only, one row per subject; never a ballot row."""
-    rows = reports.round_results(db, round_id, viewer=user)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    criteria = len(next((r.criterion_means for r in rows if r.criterion_means), []) or [])
-    writer.writerow(
-        ["unit_code", "unit_name", "role", "full_name", "ballots", "mean"]
-        + [f"criterion_{i + 1}_mean" for i in range(criteria)]
-    )
-    for r in rows:
-        means = [f"{m:.2f}" if m is not None else "" for m in (r.criterion_means or [])]
-        writer.writerow(
-            [
-                r.unit_code,
-                r.unit_name,
-                r.role.value,
-                r.full_name,
-                r.ballots if r.enough else "",
-                f"{r.overall_mean:.2f}" if r.overall_mean is not None else "",
-                *(means or [""] * criteria),
-            ]
-        )
+    table = exports.results_table(db, round_id, viewer=user, lang=lang)
     return Response(
-        "\ufeff" + buffer.getvalue(),  # a BOM so spreadsheets read Vietnamese as UTF-8
+        exports.to_csv(table),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="ket-qua-dot-{round_id}.csv"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="ket-qua-dot-{round_id}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/rounds/{round_id}/results.xlsx", response_class=Response)
+def round_results_xlsx(
+    round_id: int, db: SessionDep, user: CurrentReader, lang: LangQuery = "vi"
+) -> Response:
+    """The same aggregates as an Excel workbook, which district offices open."""
+    table = exports.results_table(db, round_id, viewer=user, lang=lang)
+    return Response(
+        exports.to_xlsx(table, lang),
+        media_type=XLSX,
+        headers={
+            "Content-Disposition": f'attachment; filename="ket-qua-dot-{round_id}.xlsx"',
+            "Cache-Control": "no-store",
+        },
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlalchemy.orm import Session, sessionmaker
 
 from ballots import accounts, casting, lifecycle
@@ -88,13 +89,17 @@ class TestResultsApi:
             lifecycle.close_round(db, round_id, actor="test")
             db.commit()
         _login(client, "admin")
-        reply = client.get(f"/api/v1/rounds/{round_id}/results.csv")
+        reply = client.get(f"/api/v1/rounds/{round_id}/results.csv?lang=en")
         assert reply.headers["content-type"].startswith("text/csv")
+        assert reply.headers["cache-control"] == "no-store"
         rows = list(csv.DictReader(io.StringIO(reply.text.lstrip("\ufeff"))))
         assert len(rows) == 4  # two heads in each of two wards
-        assert {r["unit_name"] for r in rows} == {"Phường Bồ Đề", "Phường Cự Khối"}
-        below = [r for r in rows if r["unit_code"] == "PHUONG-CUKHOI"]
-        assert all(r["ballots"] == "" and r["mean"] == "" for r in below)
+        assert {r["Unit"] for r in rows} == {"Phường Bồ Đề", "Phường Cự Khối"}
+        below = [r for r in rows if r["Unit code"] == "PHUONG-CUKHOI"]
+        assert all(r["Ballots"] == "" and r["Overall mean"] == "" for r in below)
+        assert all(r["Note"].startswith("Not enough ballots") for r in below)
+        assert {r["Role"] for r in rows} >= {"Ward Party Committee Secretary"}
+        assert next(r for r in rows if r["Unit code"] == "PHUONG-BODE")["Overall mean"] == "3.00"
         assert "Tốt" not in reply.text  # comments never leave through the CSV
 
     def test_invariant_8_receipts_are_published_sorted_after_close(
@@ -111,3 +116,72 @@ class TestResultsApi:
             db.commit()
         published = client.get(f"/api/v1/rounds/{round_id}/receipts").json()
         assert published == sorted(receipts)
+
+
+class TestResultsExports:
+    """The aggregates in Vietnamese by default, in English on request, as CSV and Excel."""
+
+    @pytest.fixture
+    def closed(
+        self,
+        client: TestClient,
+        voted: tuple[int, list[str]],
+        session_factory: sessionmaker[Session],
+    ) -> int:
+        """The voted round, closed, with the observer logged in."""
+        round_id, _ = voted
+        with session_factory() as db:
+            lifecycle.close_round(db, round_id, actor="test")
+            db.commit()
+        _login(client, "giamsat")
+        return round_id
+
+    def test_csv_is_vietnamese_by_default(self, client: TestClient, closed: int) -> None:
+        """Vietnamese headers and role names, criterion labels as columns."""
+        reply = client.get(f"/api/v1/rounds/{closed}/results.csv")
+        rows = list(csv.reader(io.StringIO(reply.text.lstrip("\ufeff"))))
+        assert rows[0][:6] == [
+            "Mã đơn vị",
+            "Đơn vị",
+            "Chức danh",
+            "Họ và tên",
+            "Số phiếu",
+            "Điểm trung bình chung",
+        ]
+        assert rows[0][-1] == "Ghi chú"
+        assert "Bí thư Đảng ủy phường" in {r[2] for r in rows[1:]}
+        assert all("Chưa đủ số phiếu" in r[-1] for r in rows[1:] if r[0] == "PHUONG-CUKHOI")
+
+    def test_xlsx_reads_back_with_numbers(self, client: TestClient, closed: int) -> None:
+        """The workbook has the same rows; counts and means are numbers, below k empty."""
+        reply = client.get(f"/api/v1/rounds/{closed}/results.xlsx")
+        assert reply.status_code == 200
+        assert reply.headers["content-type"].startswith(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        assert reply.headers["cache-control"] == "no-store"
+        sheet = load_workbook(io.BytesIO(reply.content)).active
+        assert sheet is not None
+        assert sheet.title == "Kết quả"
+        rows = list(sheet.iter_rows(values_only=True))
+        assert rows[0][:3] == ("Mã đơn vị", "Đơn vị", "Chức danh")
+        assert len(rows) == 5
+        bode = [r for r in rows[1:] if r[0] == "PHUONG-BODE"]
+        assert all(r[4] == 6 and r[5] == pytest.approx(3.0) for r in bode)
+        cukhoi = [r for r in rows[1:] if r[0] == "PHUONG-CUKHOI"]
+        assert all(r[4] is None and r[5] is None for r in cukhoi)
+        english = load_workbook(
+            io.BytesIO(client.get(f"/api/v1/rounds/{closed}/results.xlsx?lang=en").content)
+        ).active
+        assert english is not None
+        assert next(english.iter_rows(values_only=True))[:2] == ("Unit code", "Unit")
+
+    def test_bad_language_and_sealed_round_are_refused(
+        self, client: TestClient, voted: tuple[int, list[str]]
+    ) -> None:
+        """An unknown language is a 422; before the close both exports answer 409."""
+        round_id, _ = voted
+        _login(client, "admin")
+        for ext in ("csv", "xlsx"):
+            assert client.get(f"/api/v1/rounds/{round_id}/results.{ext}").status_code == 409
+        assert client.get(f"/api/v1/rounds/{round_id}/results.csv?lang=fr").status_code == 422

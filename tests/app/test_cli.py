@@ -50,7 +50,7 @@ class TestCli:
         assert "(3 ballots, k = 5)" in out
         assert "printed into slips/round-2/" in out
         assert len(list((tmp / "slips" / "round-2").glob("*.pdf"))) == 29
-        assert out.count("HTTP://127.0.0.1:8000/V#") == 3
+        assert out.count("http://127.0.0.1:8000/v#") == 10  # lower case, as a camera shows it
         assert "admin          password: " in out
         assert "sees only own report" in out
         assert (tmp / "cli.db").exists()
@@ -92,12 +92,17 @@ class TestCli:
         assert "'line': 3" in result.stderr
 
     def test_demo_can_run_twice(self, demo_dir: tuple[Path, str]) -> None:
-        """Running the demo again refreshes the passwords and keeps one round."""
+        """Running the demo again keeps one round and the same logins, with fresh slips."""
         tmp, first = demo_dir
         second = run(tmp, "demo")
         assert second.returncode == 0, second.stderr
         assert "Demo round 2:" in second.stdout
-        assert second.stdout != first
+        logins = [line for line in first.splitlines() if "password: " in line]
+        assert len(logins) == 3
+        assert logins == [line for line in second.stdout.splitlines() if "password: " in line]
+        slips = {line for line in first.splitlines() if "/v#" in line}
+        assert slips.isdisjoint(line for line in second.stdout.splitlines() if "/v#" in line)
+        assert "[1] Migrating the database..." in second.stderr
 
     def test_every_command_has_help(self, tmp_path: Path) -> None:
         """--help works on each command."""
