@@ -20,7 +20,9 @@ from app.security_headers import SecurityHeaders
 from app.settings import Settings, get_settings
 from app.uploads import MAX_UPLOAD_BYTES
 from app.voting import MAX_BODY_BYTES, VOTING_PATHS
+from app.web.minutes import router as minutes_router
 from app.web.pages import router as web_router
+from app.web.receipt_check import router as receipt_router
 from app.web.results import router as results_router
 from app.web.vote import router as vote_router
 from ballots import ballot_box
@@ -64,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_router)
     app.include_router(results_router)
     app.include_router(vote_router)
+    app.include_router(receipt_router)
+    app.include_router(minutes_router)
     # Outermost last: the headers go on every answer, the edge's refusals included.
     app.add_middleware(
         InputGuard,

@@ -244,3 +244,13 @@ def receipts(session: Session, round_id: int) -> list[str]:
             select(Receipt.code).where(Receipt.round_id == round_id).order_by(Receipt.code)
         )
     )
+
+
+def receipt_published(session: Session, round_id: int, code: str) -> bool:
+    """Whether ``code`` (canonical) is in the round's published receipt list."""
+    return (
+        session.scalar(
+            select(Receipt.code).where(Receipt.round_id == round_id, Receipt.code == code)
+        )
+        is not None
+    )

@@ -4,9 +4,10 @@ Pure rendering: tokens in, PDF bytes out; no database, no files written, nothing
 logged. The plain tokens exist only in the returned bytes (DESIGN.md, invariant 2).
 
 Each slip carries the unit's name, the round's title, the heading, two lines of
-instructions, the QR code of ``<BASE URL>/V#<TOKEN>`` and the token's short code for
-typing by hand. Slips are shuffled with the operating system's random source so that
-the order on paper says nothing about the order in which tokens were issued.
+instructions, where to check the receipt once the round ends, the QR code of
+``<BASE URL>/V#<TOKEN>`` and the token's short code for typing by hand. Slips are
+shuffled with the operating system's random source so that the order on paper says
+nothing about the order in which tokens were issued.
 
 Speed (10,000 slips in under 10 s, docs/PERFORMANCE.md): the text that every slip
 shares is drawn once, as a PDF form, and placed on each slip by reference; each QR
@@ -47,6 +48,7 @@ _MONO = "PhieuKin-DejaVuSansMono"
 HEADING = "Phiếu lấy ý kiến"
 SCAN_INSTRUCTION = "Quét mã QR bằng camera điện thoại để mở trang bỏ phiếu."
 MANUAL_INSTRUCTION = "Không quét được? Mở trang {url} và nhập mã dưới đây."
+RECEIPT_INSTRUCTION = "Khi đợt kết thúc, kiểm tra mã xác nhận tại {url}."
 CODE_LABEL = "Mã phiếu:"
 
 PAGE_WIDTH, PAGE_HEIGHT = (float(v) for v in A4)
@@ -194,7 +196,8 @@ def _plan(round_title: str, unit_name: str, base: str, version: int) -> _Layout:
         (round_title, _SANS, 7.5, 9.0, 3.0, 0.25),
         (HEADING, _BOLD, 12.0, 14.5, 2.5, 0.0),
         (SCAN_INSTRUCTION, _SANS, 7.0, 8.6, 1.5, 0.0),
-        (MANUAL_INSTRUCTION.format(url=f"{base}/v"), _SANS, 7.0, 8.6, 0.0, 0.0),
+        (MANUAL_INSTRUCTION.format(url=f"{base}/v"), _SANS, 7.0, 8.6, 1.5, 0.0),
+        (RECEIPT_INSTRUCTION.format(url=f"{base}/receipt"), _SANS, 6.5, 8.0, 0.0, 0.3),
     ]
     column_top = qr_y + 2
     column_bottom = PADDING + CODE_BAND

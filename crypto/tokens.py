@@ -41,8 +41,10 @@ __all__ = [
     "is_canonical",
     "new_receipt",
     "new_token",
+    "normalize_receipt",
     "normalize_token",
     "token_hash",
+    "typed_groups",
 ]
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -180,6 +182,47 @@ def format_token(canonical: str) -> str:
     return "-".join(parts)
 
 
+def typed_groups(text: str) -> list[tuple[str, bool]]:
+    """Cut what was typed into the printed groups (5-5-5-4-4-4), each with whether it is
+    surely wrong: a character outside the alphabet, too few characters, or extra ones.
+
+    A code whose groups all look right but whose check symbol fails has one wrong
+    character that cannot be located: every group comes back unflagged.
+    """
+    symbols = [c for c in text[:_MAX_INPUT] if not (c in _DASHES or c.isspace())]
+    groups: list[tuple[str, bool]] = []
+    start = 0
+    for size in _GROUPS:
+        part = symbols[start : start + size]
+        start += size
+        shown = "".join(_TYPED.get(c, c) for c in part)
+        groups.append((shown, len(part) < size or any(c not in _TYPED for c in part)))
+    if start < len(symbols):
+        groups.append(("".join(symbols[start:]), True))
+    return groups
+
+
 def new_receipt() -> str:
     """Return a fresh 10-symbol receipt code carrying 50 random bits."""
     return _random_symbols(RECEIPT_LENGTH)
+
+
+def normalize_receipt(text: str) -> str:
+    """Return the canonical receipt for what a voter typed, or raise InvalidToken.
+
+    The same reading rules as for slip codes: case, spaces and dashes do not matter,
+    O reads as 0, I and L as 1.
+    """
+    if len(text) > _MAX_INPUT:
+        raise InvalidToken(f"wrong length: a receipt has {RECEIPT_LENGTH} characters")
+    symbols = []
+    for position, c in enumerate(text, start=1):
+        if c in _DASHES or c.isspace():
+            continue
+        symbol = _TYPED.get(c)
+        if symbol is None:
+            raise InvalidToken(f"bad character at position {position}")
+        symbols.append(symbol)
+    if len(symbols) != RECEIPT_LENGTH:
+        raise InvalidToken(f"wrong length: a receipt has {RECEIPT_LENGTH} characters")
+    return "".join(symbols)

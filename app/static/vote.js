@@ -91,18 +91,22 @@
     });
   });
 
+  // The ballot form's button asks for the review page; the review page's buttons go back to
+  // edit or send. Every step is a POST whose answer replaces the page's main part.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!form || form.id !== "ballot") { return; }
+    if (!form || (form.id !== "ballot" && form.id !== "review")) { return; }
     event.preventDefault();
-    var button = document.getElementById("submit");
+    var button = event.submitter || form.querySelector("button[type=submit]");
     var lost = document.getElementById("network-error");
     var label = button.textContent;
+    var body = new URLSearchParams(new FormData(form));
+    if (button.name) { body.set(button.name, button.value); }
     button.disabled = true;
-    button.textContent = button.getAttribute("data-sending");
+    if (button.getAttribute("data-sending")) { button.textContent = button.getAttribute("data-sending"); }
     if (lost) { lost.hidden = true; }
-    post("/v/cast", new URLSearchParams(new FormData(form))).then(swap, function () {
-      // The answers stay in the form; pressing the button again retries. A cast that did
+    post("/v/cast", body).then(swap, function () {
+      // The answers stay in the page; pressing the button again retries. A cast that did
       // land before the reply was lost answers with the same receipt.
       button.disabled = false;
       button.textContent = label;

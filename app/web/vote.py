@@ -17,8 +17,9 @@ from app import voting
 from app.deps import SessionDep
 from app.errors import status_for
 from app.web.vote_text import words
-from ballots.casting import BallotForm
-from ballots.errors import InvalidBallot, VotingError
+from ballots.casting import NO_OPINION, BallotForm, validate_answers
+from ballots.errors import InvalidBallot, MistypedCode, VotingError
+from crypto.tokens import typed_groups
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,6 +66,17 @@ def open_ballot(
     language = _lang(lang)
     try:
         form = voting.preview(request, db, code)
+    except MistypedCode as exc:
+        # The code stays in the field, its printed groups shown with the faulty ones marked.
+        return _page(
+            request,
+            "vote_start.html",
+            language,
+            status_for(exc),
+            error=exc.code,
+            code=code,
+            groups=typed_groups(code),
+        )
     except VotingError as exc:
         return _page(request, "vote_start.html", language, status_for(exc), error=exc.code)
     return _form_page(request, language, form, code, {}, None)
@@ -92,6 +104,30 @@ def _form_page(
     )
 
 
+def _review_page(
+    request: Request, lang: str, form: BallotForm, token: str, given: dict[str, str]
+) -> Response:
+    """What was chosen, per head and criterion, and the texts, with "edit" and "send"."""
+    q = form.questionnaire
+    options = {str(o.value): o for o in q.scale.options}
+    heads = []
+    for s in form.subjects:
+        choices = []
+        for c in q.criteria:
+            value = given.get(f"r.{s.id}.{c.key}", "")
+            none = value == str(NO_OPINION)
+            label = q.scale.no_opinion if none else options[value]
+            choices.append((c, label, none))
+        texts = [
+            (f, given[f"t.{s.id}.{f.key}"])
+            for f in q.free_text
+            if given.get(f"t.{s.id}.{f.key}", "").strip()
+        ]
+        heads.append((s, choices, texts))
+    kept = {k: v for k, v in given.items() if k.startswith(("r.", "t."))}
+    return _page(request, "vote_review.html", lang, form=form, token=token, heads=heads, kept=kept)
+
+
 def answers_from_form(data: FormData) -> dict[str, Any]:
     """Fields r.<subject>.<criterion> and t.<subject>.<question> as the API's answers."""
     ratings: dict[str, dict[str, Any]] = {}
@@ -113,12 +149,30 @@ def answers_from_form(data: FormData) -> dict[str, Any]:
 @router.post("/v/cast")
 @router.post("/V/cast")
 async def cast(request: Request, db: SessionDep) -> Response:
-    """Cast the ballot from the form; the receipt page, or the form again with the problem."""
+    """Review, edit or cast the ballot; the receipt page, or the form again with the problem.
+
+    ``step``: "review" (the form's button) shows the choices without spending anything,
+    "edit" puts them back in the form, "send" (or none: older pages, scripts) casts.
+    """
     data = await request.form(max_fields=500, max_part_size=8 * 1024)
     language = _lang(str(data.get("lang") or ""))
     token = str(data.get("token") or "")
     answers = answers_from_form(data)
     given = {k: v for k, v in data.multi_items() if isinstance(v, str)}
+    step = str(data.get("step") or "send")
+    if step in ("review", "edit"):
+        try:
+            form = await _run(voting.preview, request, db, token)
+        except VotingError as exc:
+            return _page(request, "vote_start.html", language, status_for(exc), error=exc.code)
+        if step == "edit":
+            return _form_page(request, language, form, token, given, None)
+        try:
+            validate_answers(form, answers)
+        except InvalidBallot as exc:
+            field = str(exc.details.get("field", ""))
+            return _form_page(request, language, form, token, given, field or "answers", 422)
+        return _review_page(request, language, form, token, given)
     try:
         result = await _run(voting.cast, request, db, token, answers)
     except InvalidBallot as exc:

@@ -49,6 +49,30 @@ TEXT: dict[str, dict[str, str]] = {
         "đánh dấu.",
         "too_many_attempts": "Nhập sai mã quá nhiều lần. Hãy đợi một phút rồi thử lại.",
         "too_large": "Phiếu quá dài.",
+        "review": "Xem lại phiếu",
+        "review_title": "Xem lại trước khi gửi",
+        "review_intro": "Đây là những gì bạn đã chọn. Phiếu chưa được gửi: bấm Sửa để thay đổi, "
+        "hoặc Gửi phiếu để bỏ phiếu. Đã gửi thì không sửa được nữa.",
+        "review_texts": "Ý kiến viết",
+        "review_no_texts": "Không có ý kiến viết.",
+        "edit": "Sửa",
+        "send": "Gửi phiếu",
+        "groups_label": "Mã bạn đã nhập, theo từng nhóm như in trên phiếu:",
+        "group_bad": "nhóm này có chỗ sai",
+        "check_link": "Khi đợt kết thúc, kiểm tra mã xác nhận của bạn tại trang này:",
+        "check_title": "Kiểm tra mã xác nhận",
+        "check_intro": "Khi đợt lấy ý kiến kết thúc, danh sách mã xác nhận được công bố. Nhập "
+        "mã bạn đã ghi lại để xem phiếu của bạn có nằm trong số phiếu được kiểm không. Việc "
+        "kiểm tra không được ghi lại ở đâu.",
+        "check_round": "Đợt lấy ý kiến",
+        "check_code": "Mã xác nhận (10 ký tự)",
+        "check_submit": "Kiểm tra",
+        "check_found": "Có. Mã {code} nằm trong danh sách đã công bố: phiếu của bạn đã được kiểm.",
+        "check_missing": "Không tìm thấy mã {code} trong danh sách của đợt này. Hãy đối chiếu "
+        "lại từng ký tự và đợt đã chọn; nếu vẫn không thấy, hãy báo với tổ chức hội nghị.",
+        "check_mistyped": "Mã xác nhận có 10 ký tự gồm chữ và số. Hãy đối chiếu lại mã đã ghi.",
+        "check_none": "Chưa có đợt nào công bố danh sách mã xác nhận.",
+        "check_list": "Tải cả danh sách (JSON)",
     },
     "en": {
         "title": "Feedback ballot",
@@ -92,6 +116,30 @@ TEXT: dict[str, dict[str, str]] = {
         "invalid_answers": "Some answers are missing or not valid: see the marked part.",
         "too_many_attempts": "Too many wrong codes. Wait a minute and try again.",
         "too_large": "The ballot is too long.",
+        "review": "Review ballot",
+        "review_title": "Review before sending",
+        "review_intro": "This is what you chose. The ballot is not sent yet: press Edit to change "
+        "it, or Send ballot to vote. Once sent it cannot be changed.",
+        "review_texts": "Written comments",
+        "review_no_texts": "No written comments.",
+        "edit": "Edit",
+        "send": "Send ballot",
+        "groups_label": "The code you typed, in the groups printed on the slip:",
+        "group_bad": "this group has a mistake",
+        "check_link": "When the round ends, check your receipt on this page:",
+        "check_title": "Check a receipt",
+        "check_intro": "When a round ends, the list of receipts is published. Type the code you "
+        "wrote down to see whether your ballot is among those counted. Checking is not "
+        "recorded anywhere.",
+        "check_round": "Round",
+        "check_code": "Receipt (10 characters)",
+        "check_submit": "Check",
+        "check_found": "Yes. {code} is in the published list: your ballot was counted.",
+        "check_missing": "{code} is not in this round's list. Check each character and the "
+        "round chosen; if it is still missing, tell the organisers.",
+        "check_mistyped": "A receipt has 10 letters and digits. Check the code you wrote down.",
+        "check_none": "No round has published its receipts yet.",
+        "check_list": "Download the whole list (JSON)",
     },
 }
 

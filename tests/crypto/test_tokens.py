@@ -18,8 +18,10 @@ from crypto.tokens import (
     is_canonical,
     new_receipt,
     new_token,
+    normalize_receipt,
     normalize_token,
     token_hash,
+    typed_groups,
 )
 
 # Fixed tokens so that failures reproduce; each ends in its Luhn mod 32 check symbol.
@@ -235,3 +237,34 @@ class TestNewReceipt:
         assert len(set(receipts)) == 1000
         assert {r[0] for r in receipts} == set(ALPHABET)
         assert max(symbols_to_int(r).bit_length() for r in receipts) == 50
+
+
+class TestNormalizeReceipt:
+    """What a voter types back from a written-down receipt."""
+
+    def test_case_dashes_and_lookalikes(self) -> None:
+        """Lower case, dashes, spaces, O for 0 and I or L for 1 read as the receipt."""
+        receipt = new_receipt()
+        typed = f" {receipt[:5].lower()}-{receipt[5:]} "
+        assert normalize_receipt(typed) == receipt
+        assert normalize_receipt("o1Il0-00000") == "0111000000"
+
+    def test_wrong_length_or_letter_is_refused(self) -> None:
+        """Nine or eleven symbols, or a U, are a mistyped receipt."""
+        for bad in ("0" * 9, "0" * 11, "U" * 10, "x" * 300):
+            with pytest.raises(InvalidToken):
+                normalize_receipt(bad)
+
+
+class TestTypedGroups:
+    """Where a mistyped code is surely wrong, group by printed group."""
+
+    def test_groups_follow_the_print_and_flag_what_is_surely_wrong(self) -> None:
+        """A bad letter or a short group is flagged; extra characters form a flagged group."""
+        token = new_token()
+        assert [bad for _, bad in typed_groups(format_token(token))] == [False] * 6
+        assert typed_groups(token.lower())[0] == (token[:5], False)
+        short = typed_groups(token[:-1])
+        assert short[-1] == (token[23:26], True)
+        assert typed_groups("U" + token[1:])[0][1] is True
+        assert typed_groups(token + "AB")[-1] == ("AB", True)

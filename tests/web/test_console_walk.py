@@ -212,7 +212,8 @@ def vote_on_phone(phone: BrowserContext, url: str, value: int, checker: StepChec
         page.eval_on_selector_all(
             f'#ballot input[type=radio][value="{value}"]', "els => els.forEach(e => e.click())"
         )
-    page.click("#submit")
+    page.click("#submit")  # the review of the choices, then send
+    page.click("#send")
     receipt = page.locator("#receipt")
     expect(receipt).to_be_visible()
     if checker is not None:

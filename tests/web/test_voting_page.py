@@ -100,8 +100,10 @@ def checked_answers(page: Page) -> dict[str, int]:
 
 
 def submit_and_get_receipt(page: Page) -> str:
-    """Press the submit button and return the receipt the page shows."""
+    """Review the ballot, send it, and return the receipt the page shows."""
     page.click("#submit")
+    page.wait_for_selector("#send")
+    page.click("#send")
     receipt = page.wait_for_selector("#receipt")
     assert receipt is not None
     return receipt.inner_text().strip()
@@ -164,6 +166,22 @@ class TestVotingOnAPhone:
         assert 0 in answers.values()
         page.screenshot(path=str(screenshot_dir / "filled-form.png"), full_page=True)
 
+        # The review lists each choice, "no opinion" included, and the text; nothing is spent.
+        page.click("#submit")
+        review = page.locator("main")
+        expect(page.locator("#send")).to_be_visible()
+        expect(review).to_contain_text("Xem lại trước khi gửi")
+        expect(page.locator(".choices dd.none")).to_have_count(1)
+        expect(page.locator(".choices dd.none")).to_contain_text("Không đủ thông tin")
+        expect(page.locator(".texts-given dd")).to_have_text(COMMENT)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        page.screenshot(path=str(screenshot_dir / "review.png"), full_page=True)
+        assert stored(voting_server.database_url, "", COMMENT)[1] == []
+        page.click("#edit")
+        page.wait_for_selector("#ballot")
+        assert checked_answers(page) == answers
+        expect(page.locator("details.texts textarea").first).to_have_value(COMMENT)
+
         receipt = submit_and_get_receipt(page)
         assert RECEIPT.fullmatch(receipt), receipt
         expect(page.locator("#ballot")).to_have_count(0)
@@ -218,8 +236,17 @@ class TestNetworkDrop:
             "Mất mạng giữa chừng vẫn giữ ý kiến này."
         )
 
+        # Lost again on the review page's "send": the review stays, sending again works.
         phone.set_offline(False)
-        receipt = submit_and_get_receipt(page)
+        page.click("#submit")
+        page.wait_for_selector("#send")
+        phone.set_offline(True)
+        page.click("#send")
+        expect(page.locator("#network-error")).to_be_visible()
+        expect(page.locator("#send")).to_be_enabled()
+        phone.set_offline(False)
+        page.click("#send")
+        receipt = page.wait_for_selector("#receipt").inner_text().strip()
         assert RECEIPT.fullmatch(receipt), receipt
 
 
