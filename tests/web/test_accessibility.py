@@ -211,6 +211,9 @@ class TestVotingPagesAreAccessible:
         ):
             page.locator(f'label.choice:has(input[name="{group}"][value="4"])').click()
         page.click("#submit")
+        expect(page.locator("#send")).to_be_visible()
+        checker.step("review before sending")
+        page.click("#send")
         expect(page.locator("#receipt")).to_be_visible()
         checker.step("receipt")
 
@@ -234,6 +237,10 @@ class TestVotingPagesAreAccessible:
         page.goto(f"/v?lang=en#{site.tokens[2]}")
         expect(page.locator("#ballot")).to_be_visible()
         checker.step("ballot in English")
+
+        page.goto("/receipt")
+        expect(page.locator("h1")).to_be_visible()
+        checker.step("receipt check")
 
 
 class TestStaffPagesAreAccessible:
