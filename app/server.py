@@ -21,4 +21,9 @@ def uvicorn_options(
         "access_log": False,
         "log_config": None,
         "server_header": False,
+        # uvicorn kills a worker that does not answer its supervisor's ping within this
+        # many seconds (default 5). A new worker answers only once it has imported the app,
+        # which takes longer than 5 s on a busy 2-core machine: it was killed and respawned
+        # over and over, and the server never served.
+        "timeout_worker_healthcheck": 60,
     }
