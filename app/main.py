@@ -15,7 +15,7 @@ from app.api import router as api_router
 from app.deps import DB_SESSIONS
 from app.edge import InputGuard
 from app.middleware import AccessLog
-from app.ratelimit import SlidingWindowLimiter
+from app.ratelimit import make_limiters
 from app.security_headers import SecurityHeaders
 from app.settings import Settings, get_settings
 from app.uploads import MAX_UPLOAD_BYTES
@@ -55,8 +55,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.secret_key = settings.secret_key_bytes()
     app.state.session_idle = timedelta(minutes=settings.session_idle_minutes)
-    app.state.login_limiter = SlidingWindowLimiter(settings.login_attempts_per_minute, 60.0)
-    app.state.vote_guess_limiter = SlidingWindowLimiter(settings.wrong_codes_per_minute, 60.0)
+    limiters = make_limiters(
+        settings.redis_url,
+        settings.redis_key_prefix,
+        app.state.secret_key,
+        {"login": settings.login_attempts_per_minute, "vote": settings.wrong_codes_per_minute},
+    )
+    app.state.login_limiter = limiters["login"]
+    app.state.vote_guess_limiter = limiters["vote"]
     # Runs after a close has committed (see ballots.ballot_box.scrub).
     app.state.scrub_box = partial(ballot_box.scrub, engine)
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))

@@ -27,8 +27,13 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     # Per-client login attempts allowed per minute before answers slow down.
     login_attempts_per_minute: int = Field(default=10, ge=1)
-    # Per-client unknown slip codes per minute on the voting path (memory only).
+    # Per-client unknown slip codes per minute on the voting path.
     wrong_codes_per_minute: int = Field(default=60, ge=1)
+    # Where the per-client limits live when several workers or servers share them
+    # (redis://host:6379/0); unset, each process keeps its own in memory.
+    redis_url: str | None = None
+    # Keys in Redis start with this; servers of one deployment must use the same prefix.
+    redis_key_prefix: str = Field(default="phieukin:", min_length=1, max_length=100)
 
     @field_validator("database_url")
     @classmethod
@@ -36,6 +41,15 @@ class Settings(BaseSettings):
         # "postgresql://" means psycopg 2 to SQLAlchemy; this project ships psycopg 3.
         if value.startswith("postgresql://") or value.startswith("postgres://"):
             value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None  # set but empty, as compose writes an unset variable: memory
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("REDIS_URL must start with redis://, rediss:// or unix://")
         return value
 
     @field_validator("public_base_url")
