@@ -30,9 +30,18 @@ DOCKERFILE = ROOT / "Dockerfile"
 ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
-REQUIRED_VARIABLES = ("POSTGRES_PASSWORD", "PHIEUKIN_SECRET_KEY", "PHIEUKIN_PUBLIC_BASE_URL")
+INITDB = ROOT / "docker" / "initdb"
+CADDYFILE = ROOT / "docker" / "Caddyfile"
+
+REQUIRED_VARIABLES = (
+    "POSTGRES_PASSWORD",
+    "PHIEUKIN_DB_PASSWORD",
+    "PHIEUKIN_SECRET_KEY",
+    "PHIEUKIN_PUBLIC_BASE_URL",
+)
 DUMMY_ENV = {
     "POSTGRES_PASSWORD": "dummy0password0for0tests",
+    "PHIEUKIN_DB_PASSWORD": "dummy0app0password0for0tests",
     "PHIEUKIN_SECRET_KEY": "dummy-secret-key-for-tests-" + "x" * 32,
     "PHIEUKIN_PUBLIC_BASE_URL": "https://phieukin.example.org",
 }
@@ -152,7 +161,7 @@ def render(compose: Mapping[str, Any], env: Mapping[str, str]) -> list[str]:
 
 
 class TestComposeServices:
-    """docker-compose.yml runs PostgreSQL and the app, the app only once the database is up."""
+    """docker-compose.yml runs PostgreSQL, Redis and two app instances behind a proxy."""
 
     def test_defines_db_and_app(self) -> None:
         """Both services exist."""
@@ -181,20 +190,59 @@ class TestComposeServices:
         ]
         assert any(m.startswith("pgdata:/var/lib/postgresql/data") for m in mounts), mounts
 
-    def test_app_is_built_here_and_published_on_8000(self) -> None:
-        """The app image comes from this repository's Dockerfile and listens on port 8000."""
-        app = service(load_compose(), "app")
-        build = app.get("build")
-        assert (build.get("context") if isinstance(build, dict) else build) in (".", "./")
-        assert any(str(p).endswith("8000:8000") for p in app.get("ports") or [])
-        assert app.get("restart") == "unless-stopped"
+    def test_app_is_built_here_and_reached_only_through_the_proxy(self) -> None:
+        """Both app instances come from this Dockerfile and publish no port; the proxy does."""
+        compose = load_compose()
+        for name in ("app", "app2"):
+            app = service(compose, name)
+            build = app.get("build")
+            assert (build.get("context") if isinstance(build, dict) else build) in (".", "./")
+            assert not app.get("ports"), f"{name} is reachable without the proxy"
+            assert app.get("restart") == "unless-stopped"
+        proxy = service(compose, "proxy")
+        assert any(str(p).endswith("8000:8000") for p in proxy.get("ports") or [])
 
-    def test_proxy_headers_stay_off_unless_the_operator_opts_in(self) -> None:
-        """With only the required variables set, the app does not trust X-Forwarded-*."""
-        app = service(load_compose(), "app")
-        env = {k: interpolate(v or "", DUMMY_ENV) for k, v in environment(app).items()}
-        assert env.get("PHIEUKIN_PROXY_HEADERS", "0") != "1"
-        assert "--proxy-headers" not in json.dumps([app.get("command"), app.get("entrypoint")])
+    def test_proxy_is_an_official_image_in_front_of_both_instances(self) -> None:
+        """Caddy's official image, its Caddyfile mounted, sending to app and app2."""
+        proxy = service(load_compose(), "proxy")
+        assert re.fullmatch(r"(caddy|nginx):[\w.-]+", str(proxy.get("image")))
+        mounts = [str(m) for m in proxy.get("volumes") or []]
+        assert any(m.startswith("./docker/Caddyfile:") for m in mounts), mounts
+        upstreams = re.search(r"reverse_proxy\s+([^{]+)\{", CADDYFILE.read_text())
+        assert upstreams is not None
+        assert set(upstreams.group(1).split()) == {"app:8000", "app2:8000"}
+
+    def test_proxy_headers_are_trusted_from_the_proxy_alone(self) -> None:
+        """X-Forwarded-For is believed only from the proxy's fixed address on the network."""
+        compose = load_compose()
+        proxy_networks = service(compose, "proxy").get("networks") or {}
+        proxy_address = (proxy_networks.get("backend") or {}).get("ipv4_address")
+        assert proxy_address, "the proxy needs a fixed address to be trusted by"
+        for name in ("app", "app2"):
+            env = {
+                k: interpolate(v or "", DUMMY_ENV)
+                for k, v in environment(service(compose, name)).items()
+            }
+            assert env.get("PHIEUKIN_PROXY_HEADERS") == "1"
+            assert env.get("FORWARDED_ALLOW_IPS") == proxy_address
+        assert "--proxy-headers" not in json.dumps(
+            [service(compose, "app").get("command"), service(compose, "app").get("entrypoint")]
+        )
+
+    def test_both_instances_share_limits_in_redis(self) -> None:
+        """A redis service with a healthcheck; both apps point PHIEUKIN_REDIS_URL at it."""
+        compose = load_compose()
+        redis_service = service(compose, "redis")
+        assert re.fullmatch(r"redis:\d+(\.\d+)*(-[a-z0-9]+)?", str(redis_service.get("image")))
+        assert "redis-cli" in json.dumps((redis_service.get("healthcheck") or {}).get("test"))
+        for name in ("app", "app2"):
+            url = environment(service(compose, name)).get("PHIEUKIN_REDIS_URL") or ""
+            assert url.startswith("redis://redis:6379"), url
+
+    def test_only_the_first_instance_migrates_at_a_time(self) -> None:
+        """app2 starts once app is healthy, so two migrations never race."""
+        depends = service(load_compose(), "app2").get("depends_on") or {}
+        assert (depends.get("app") or {}).get("condition") == "service_healthy"
 
 
 class TestComposeSecrets:
@@ -211,8 +259,8 @@ class TestComposeSecrets:
         assert password is not None, f"no password in {url!r}"
         assert REFERENCE.fullmatch(password), password
 
-    def test_app_connects_with_the_credentials_the_db_was_given(self) -> None:
-        """User, password and database name in the app's URL are those of the db service."""
+    def test_app_connects_as_its_own_role_not_the_superuser(self) -> None:
+        """The app's URL names the role the init script creates, never POSTGRES_USER."""
         compose = load_compose()
         db_env = {
             k: interpolate(v or "", DUMMY_ENV)
@@ -222,11 +270,14 @@ class TestComposeSecrets:
         url = make_url(interpolate(raw, DUMMY_ENV))
         assert url.drivername == "postgresql+psycopg"
         assert (url.username, url.password) == (
-            db_env["POSTGRES_USER"],
-            DUMMY_ENV["POSTGRES_PASSWORD"],
+            db_env["PHIEUKIN_DB_USER"],
+            DUMMY_ENV["PHIEUKIN_DB_PASSWORD"],
         )
-        assert db_env["POSTGRES_PASSWORD"] == DUMMY_ENV["POSTGRES_PASSWORD"]
+        assert url.username != db_env["POSTGRES_USER"]
+        assert db_env["PHIEUKIN_DB_PASSWORD"] == DUMMY_ENV["PHIEUKIN_DB_PASSWORD"]
         assert (url.host, url.port, url.database) == ("db", 5432, db_env["POSTGRES_DB"])
+        mounts = [str(m) for m in service(compose, "db").get("volumes") or []]
+        assert "./docker/initdb:/docker-entrypoint-initdb.d:ro" in mounts
 
     @pytest.mark.parametrize("missing", REQUIRED_VARIABLES)
     def test_each_required_variable_must_be_set(self, missing: str) -> None:
@@ -265,6 +316,88 @@ class TestComposeSecrets:
         broken = copy.deepcopy(load_compose())
         broken["services"]["db"]["environment"] = ["POSTGRES_PASSWORD=secret"]
         assert literal_secrets(broken) != []
+
+
+# --- docker/initdb: the app's role --------------------------------------------------------
+
+
+class TestAppRole:
+    """The init script, run against a real PostgreSQL server, as the postgres image runs it."""
+
+    @pytest.mark.parametrize("backend", ["postgresql"])
+    def test_init_script_makes_a_role_that_owns_the_schema_and_is_no_superuser(
+        self, backend: str
+    ) -> None:
+        """The role can migrate and VACUUM FULL its tables, and has no superuser powers."""
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.exc import DBAPIError
+
+        from app import migrations
+        from tests.conftest import _postgres_url
+
+        server = make_url(_postgres_url())
+        if shutil.which("psql") is None or shutil.which("sh") is None:
+            pytest.skip("psql (PostgreSQL's client) is not installed")
+        suffix = os.urandom(4).hex()
+        database, role = f"phieukin_initdb_{suffix}", f"phieukin_app_{suffix}"
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{database}"'))
+        try:
+            env = {
+                **os.environ,
+                "PGHOST": server.host or "127.0.0.1",
+                "PGPORT": str(server.port or 5432),
+                "PGPASSWORD": server.password or "",
+                "POSTGRES_USER": server.username or "postgres",
+                "POSTGRES_DB": database,
+                "PHIEUKIN_DB_USER": role,
+                "PHIEUKIN_DB_PASSWORD": "app0password0" + suffix,
+            }
+            done = subprocess.run(
+                ["sh", str(INITDB / "10-app-role.sh")],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            assert done.returncode == 0, done.stderr
+            with admin.connect() as conn:
+                powers = conn.execute(
+                    text(
+                        "SELECT rolsuper, rolcreaterole, rolcreatedb, rolbypassrls "
+                        "FROM pg_roles WHERE rolname = :r"
+                    ),
+                    {"r": role},
+                ).one()
+                owner = conn.execute(
+                    text("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = :d"),
+                    {"d": database},
+                ).scalar_one()
+            assert tuple(powers) == (False, False, False, False)
+            assert owner == role
+            url = server.set(
+                database=database, username=role, password=env["PHIEUKIN_DB_PASSWORD"]
+            ).render_as_string(hide_password=False)
+            migrations.upgrade(url)
+            as_app = create_engine(url, isolation_level="AUTOCOMMIT")
+            with as_app.connect() as conn:
+                owners = set(
+                    conn.execute(
+                        text("SELECT tableowner FROM pg_tables WHERE schemaname = 'public'")
+                    ).scalars()
+                )
+                conn.execute(text("VACUUM FULL ballots"))
+                with pytest.raises(DBAPIError, match=r"permission denied|must be superuser"):
+                    conn.execute(text("COPY (SELECT 1) TO PROGRAM 'true'"))
+            as_app.dispose()
+            assert owners == {role}
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+                conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+            admin.dispose()
 
 
 # --- Dockerfile ------------------------------------------------------------------------------
