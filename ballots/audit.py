@@ -83,6 +83,30 @@ def entries_for(session: Session, actions: tuple[str, ...]) -> list[AuditEntry]:
     )
 
 
+def search(
+    session: Session,
+    *,
+    action: str | None = None,
+    round_id: int | None = None,
+    before: int | None = None,
+    limit: int = 100,
+) -> list[AuditEntry]:
+    """Entries newest first, optionally of one action and about one round, below ``before``."""
+    query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if round_id is not None:
+        query = query.where(AuditEntry.payload["round_id"].as_integer() == round_id)
+    if before is not None:
+        query = query.where(AuditEntry.seq < before)
+    return list(session.scalars(query))
+
+
+def actions(session: Session) -> list[str]:
+    """The actions present in the log, for a filter's choices."""
+    return list(session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))
+
+
 def _all(session: Session) -> Iterator[AuditEntry]:
     yield from session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).yield_per(1000)
 

@@ -247,3 +247,21 @@ class TestParseHead:
         seq, digest = played.published_head
         assert audit.parse_head(f" {seq}:{digest.upper()} ") == (seq, digest)
         assert audit.verify(db, expected_head=audit.parse_head(f"{seq}:{digest}")).ok
+
+
+class TestSearch:
+    """The audit page's filters: by action and by round, newest first, in pages."""
+
+    def test_filters_by_action_round_and_page(self, db: Session) -> None:
+        """Round 1's entries only, one action only, and entries below a seq."""
+        for round_id, action in ((1, "round.opened"), (2, "round.opened"), (1, "round.closed")):
+            audit.record(db, actor="test", action=action, payload={"round_id": round_id})
+        audit.record(db, actor="test", action="user.created", payload={"username": "x"})
+        mine = audit.search(db, round_id=1)
+        assert [e.action for e in mine] == ["round.closed", "round.opened"]
+        assert [e.payload["round_id"] for e in audit.search(db, action="round.opened")] == [2, 1]
+        newest = audit.search(db, limit=2)
+        assert len(newest) == 2
+        older = audit.search(db, before=newest[-1].seq, limit=100)
+        assert all(e.seq < newest[-1].seq for e in older)
+        assert {"round.opened", "round.closed", "user.created"} <= set(audit.actions(db))
