@@ -28,6 +28,27 @@ class PasswordReset:
     expires_at: datetime
 
 
+def create_with_setup_code(
+    session: Session,
+    *,
+    username: str,
+    full_name: str,
+    role: UserRole,
+    actor: str,
+    now: datetime,
+) -> PasswordReset:
+    """A new account without a password: its holder chooses one with the setup code.
+
+    Nobody but the holder ever knows the password; the code is printed and handed over.
+    """
+    user = accounts.create_user(
+        session, username=username, full_name=full_name, role=role, password=None, actor=actor
+    )
+    code = setup_codes.issue(user, now)
+    assert user.setup_expires_at is not None
+    return PasswordReset(user=user, setup_code=code, expires_at=user.setup_expires_at)
+
+
 def list_users(session: Session) -> list[User]:
     """Every account: admins, then observers, then leaders, each by username."""
     order = {UserRole.ADMIN: 0, UserRole.OBSERVER: 1, UserRole.LEADER: 2}

@@ -159,3 +159,25 @@ class TestList:
             "zeta",
             "alpha",
         ]
+
+
+class TestCreateWithSetupCode:
+    """An account made on the accounts page starts with a setup code, not a password."""
+
+    def test_the_holder_chooses_the_password(self, db: Session) -> None:
+        """No password works until the code is used; then the chosen one does."""
+        made = account_admin.create_with_setup_code(
+            db,
+            username="giamsat2",
+            full_name="Ủy ban Kiểm tra",
+            role=UserRole.OBSERVER,
+            actor="chief",
+            now=utcnow(),
+        )
+        assert made.user.password_hash is None
+        with pytest.raises(AuthenticationFailed):
+            accounts.authenticate(db, "giamsat2", "", utcnow())
+        setup_codes.complete_setup(db, "giamsat2", made.setup_code, "mới và đủ dài", utcnow())
+        assert accounts.authenticate(db, "giamsat2", "mới và đủ dài", utcnow()).role is (
+            UserRole.OBSERVER
+        )
