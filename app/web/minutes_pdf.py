@@ -97,8 +97,12 @@ def _lottery(m: Minutes, s: dict[str, ParagraphStyle]) -> list[Flowable]:
             + ", ".join(f"{LEVEL_VI.get(k, k)} {v}" for k, v in proof["counts"].items()),
             s["body"],
         ),
-        _p(f"Mã băm danh sách (pool digest): {proof['pool_digest']}", mono),
-        _p(f"Hạt giống (seed): {proof['seed']}", mono),
+        # Labels in the body font: the bundled monospace font has no Vietnamese letters
+        # such as "ố", which it would print as empty boxes.
+        _p("Mã băm danh sách (pool digest):", s["body"]),
+        _p(proof["pool_digest"], mono),
+        _p("Hạt giống (seed):", s["body"]),
+        _p(proof["seed"], mono),
         _p(f"Thuật toán: {proof['algorithm_version']}; bốc lúc {proof['drawn_at']}", s["muted"]),
     ]
     if proof["excluded"]:

@@ -148,11 +148,6 @@ def assert_vietnamese(page: Page, where: str) -> None:
     assert not found, f"{where}: English text on a Vietnamese page: {found}"
 
 
-# Chromium asks every site for /favicon.ico; until the app serves one, that 404 is known.
-# TODO(issue 11, item 2): drop this once /favicon.ico is served.
-KNOWN_ERRORS = (re.compile(r"status of 404 .*/favicon\.ico\)$"),)
-
-
 @dataclass
 class ConsoleErrors:
     """Collects a page's console errors and uncaught exceptions; expected ones can be named."""
@@ -171,8 +166,7 @@ class ConsoleErrors:
 
     def assert_none(self, where: str) -> None:
         """Fail if an unexpected error was seen since the last call; then start afresh."""
-        allowed = [*KNOWN_ERRORS, *self.expected]
-        errors = [e for e in self.seen if not any(p.search(e) for p in allowed)]
+        errors = [e for e in self.seen if not any(p.search(e) for p in self.expected)]
         self.seen.clear()
         self.expected.clear()
         assert not errors, f"{where}: console errors:\n" + "\n".join(errors)

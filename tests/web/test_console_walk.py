@@ -180,6 +180,12 @@ def _csv_upload(name: str, text: str) -> dict[str, Any]:
     return {"file": {"name": name, "mimeType": "text/csv", "buffer": text.encode()}}
 
 
+def minutes_text(pdf: bytes) -> str:
+    """The text of every page of a PDF, lines joined with newlines."""
+    pages = [p.get_textpage().get_text_range() for p in pdfium.PdfDocument(io.BytesIO(pdf))]
+    return "\n".join(pages).replace("\r\n", "\n")
+
+
 def log_in(page: Page, username: str, password: str) -> None:
     """The login form, as a person fills it."""
     page.goto("/login")
@@ -213,6 +219,9 @@ def vote_on_phone(phone: BrowserContext, url: str, value: int, checker: StepChec
             f'#ballot input[type=radio][value="{value}"]', "els => els.forEach(e => e.click())"
         )
     page.click("#submit")  # the review of the choices, then send
+    expect(page.locator("#send")).to_be_visible()
+    if checker is not None:
+        checker.step("review before sending")
     page.click("#send")
     receipt = page.locator("#receipt")
     expect(receipt).to_be_visible()
@@ -296,7 +305,7 @@ def test_committee_walks_a_whole_round(
     walk.done("issue and decode slips for two wards", how="api")
 
     # 8. Open.
-    walk.api("POST", f"/rounds/{round_id}/open")
+    audit_heads = [walk.api("POST", f"/rounds/{round_id}/open").json()["audit_head"]]
     walk.done("open the round", how="api")
 
     def turnout() -> dict[str, int]:
@@ -328,7 +337,7 @@ def test_committee_walks_a_whole_round(
     walk.done("watch turnout", how="api")
 
     # 11. Close and publish.
-    walk.api("POST", f"/rounds/{round_id}/close")
+    audit_heads.append(walk.api("POST", f"/rounds/{round_id}/close").json()["audit_head"])
     walk.done("close the round", how="api")
     page.goto(f"/rounds/{round_id}/results")
     expect(page.locator("main")).to_contain_text(HEAD[1])
@@ -365,3 +374,19 @@ def test_committee_walks_a_whole_round(
     finally:
         head.close()
         walk.checker.page = page
+
+    # 14. The minutes, to print and sign.
+    reply = walk.context.request.get(f"/rounds/{round_id}/minutes.pdf")
+    assert reply.ok, reply.status
+    text = minutes_text(reply.body())
+    for unit, count in SLIPS.items():
+        # code, name, electorate, issued, used, voided, unused, ballots in the box
+        name = "Phường Bồ Đề" if unit == "PHUONG-BODE" else "Phường Cự Khối"
+        assert f"{unit} {name} {ELECTORATES[unit]} {count} {count} 0 0 {count}" in text, text
+    assert f"Số phiếu kiểm khi đóng: {sum(SLIPS.values())}." in text, text
+    assert PHRASE in text
+    assert "Hạt giống (seed):" in text, "a Vietnamese letter missing from the minutes' font"
+    for audit_head in audit_heads:
+        assert audit_head in text, (audit_head, text)
+    assert "Ký xác nhận" in text
+    walk.done("print the minutes", how="url")  # no page links to it yet
