@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
 from app import migrations
 from app.settings import get_settings
@@ -16,12 +17,12 @@ from ballots import (
     account_admin,
     accounts,
     audit,
-    ballot_box,
     leaders,
     lifecycle,
     lottery,
     minutes,
     rounds,
+    scrub,
     tokens,
     units,
 )
@@ -347,10 +348,29 @@ def _transition(move: str, round_id: int, yes: bool) -> None:
             done = action(session, round_id, actor=CLI_ACTOR)
     except DomainError as exc:
         _fail(exc)
-    if move == "close":
-        ballot_box.scrub(engine)  # after the commit: no deleted ballot left in the files
     typer.echo(f"Round {round_id} is {done.round.status.value}.")
+    scrubbed = move != "close" or _scrub_and_report(engine, round_id)  # after the commit
     typer.echo(f"Write on the minutes: audit head {done.head_seq}:{done.head_hash}")
+    if not scrubbed:
+        raise typer.Exit(code=1)
+
+
+def _scrub_and_report(engine: Engine, round_id: int) -> bool:
+    """Scrub the files, write the result in the audit log, say loudly if it was not done."""
+    result = scrub.scrub(engine, patience_s=get_settings().scrub_patience_seconds)
+    with transaction(make_session_factory(engine)) as session:
+        scrub.record(session, round_id, result, actor=CLI_ACTOR)
+    if result.done:
+        typer.echo(f"Files scrubbed ({result.backend}): {result.detail}")
+        return True
+    typer.secho(
+        f"The files were NOT scrubbed ({result.backend}, {result.attempts} attempts): "
+        f"{result.detail}.\nDeleted ballot content may remain in them. Close what holds "
+        f"the database open, then run: phieukin round scrub {round_id}",
+        fg="red",
+        err=True,
+    )
+    return False
 
 
 @round_cli.command("open")
@@ -363,6 +383,19 @@ def round_open(round_id: int, yes: YesOpt = False) -> None:
 def round_close(round_id: int, yes: YesOpt = False) -> None:
     """Close voting for good."""
     _transition("close", round_id, yes)
+
+
+@round_cli.command("scrub")
+def round_scrub(round_id: int) -> None:
+    """Clear deleted ballot content from the database files again, and verify it."""
+    engine = make_engine(get_settings().database_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            scrub.require_closed(session, round_id)
+    except DomainError as exc:
+        _fail(exc)
+    if not _scrub_and_report(engine, round_id):
+        raise typer.Exit(code=1)
 
 
 @round_cli.command("publish")
@@ -474,7 +507,10 @@ def demo(
     except DomainError as exc:
         _fail(exc)
     progress("")
-    ballot_box.scrub(engine)  # the demo closed rounds: leave no deleted ballot in the file
+    # The demo closed rounds: leave no deleted ballot in the file.
+    scrubbed = scrub.scrub(engine)
+    if not scrubbed.done:
+        typer.secho(f"The file was NOT scrubbed: {scrubbed.detail}", fg="red", err=True)
     typer.echo(result.describe(settings.public_base_url))
 
 

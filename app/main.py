@@ -25,7 +25,7 @@ from app.web.pages import router as web_router
 from app.web.receipt_check import router as receipt_router
 from app.web.results import router as results_router
 from app.web.vote import router as vote_router
-from ballots import ballot_box
+from ballots import scrub
 from ballots.db import make_engine, make_session_factory
 
 HERE = Path(__file__).resolve().parent
@@ -63,8 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.login_limiter = limiters["login"]
     app.state.vote_guess_limiter = limiters["vote"]
-    # Runs after a close has committed (see ballots.ballot_box.scrub).
-    app.state.scrub_box = partial(ballot_box.scrub, engine)
+    # Runs after a close has committed (see ballots.scrub).
+    app.state.scrub_box = partial(scrub.scrub, engine, patience_s=settings.scrub_patience_seconds)
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     errors.install(app)

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     # Keys in Redis start with this; servers of one deployment must use the same prefix.
     redis_key_prefix: str = Field(default="phieukin:", min_length=1, max_length=100)
+    # How long the close keeps retrying the scrub while readers hold the files.
+    scrub_patience_seconds: float = Field(default=30.0, gt=0, le=3600)
 
     @field_validator("database_url")
     @classmethod

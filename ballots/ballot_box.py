@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy import (
     JSON,
-    Engine,
     ForeignKey,
     Index,
     String,
@@ -214,27 +213,6 @@ def open_box(session: Session, round_id: int) -> dict[str, object]:
         "ballots": ballot_count(session, round_id),
         "receipts_sha256": hashlib.sha256(published.encode()).hexdigest(),
     }
-
-
-def scrub(engine: Engine) -> None:
-    """After the close has committed: leave no deleted ballot content in the files.
-
-    SQLite overwrites deleted content itself (secure_delete); what remains is the copy of
-    old pages in the write-ahead log, which a checkpoint(TRUNCATE) folds in and empties.
-    PostgreSQL keeps dead tuples in the table files until they are rewritten: VACUUM FULL
-    writes the tables anew. Neither can run inside the close's transaction.
-    """
-    if engine.dialect.name == "sqlite":
-        # Outside any transaction (the engine's connections begin IMMEDIATE on first use).
-        raw = engine.raw_connection()
-        try:
-            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            raw.close()
-        return
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for table in ("ballots", "free_text_answers", "receipts", "tokens"):
-            conn.exec_driver_sql(f"VACUUM FULL {table}")
 
 
 def receipts(session: Session, round_id: int) -> list[str]:

@@ -106,7 +106,7 @@ def open_round(session: Session, round_id: int, *, actor: str) -> Transition:
 def close_round(session: Session, round_id: int, *, actor: str) -> Transition:
     """Close voting for good and rewrite the ballot box (invariant 7), in one transaction.
 
-    Call ``ballot_box.scrub`` after the commit to clear deleted content from the files.
+    Call ``scrub.scrub`` after the commit to clear deleted content from the files.
     """
     return _move(session, round_id, RoundStatus.CLOSED, actor)
 

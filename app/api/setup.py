@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from app.api.schemas import _In
 from app.deps import CurrentAdmin, CurrentReader, SessionDep, SettingsDep
-from ballots import audit, lifecycle, lottery, tally, tokens
+from ballots import audit, lifecycle, lottery, scrub, tally, tokens
 
 router = APIRouter(tags=["round setup"])
 
@@ -52,10 +52,20 @@ class LotteryIn(_In):
     reason: str | None = Field(default=None, max_length=500)
 
 
+class ScrubOut(BaseModel):
+    done: bool = Field(description="true only when the files were verified clean")
+    detail: str
+
+
 class TransitionOut(BaseModel):
     round_id: int
     status: str
     audit_head: str = Field(description="SEQ:HASH to write on the round's minutes")
+    scrub: ScrubOut | None = Field(
+        default=None,
+        description="After a close: whether deleted ballot content was cleared from the "
+        "database files. When done is false, run `phieukin round scrub ROUND`.",
+    )
 
 
 class VerdictOut(BaseModel):
@@ -187,9 +197,14 @@ def verify_lottery(round_id: int, db: SessionDep, _: CurrentReader) -> dict[str,
     }
 
 
-def _transition(t: lifecycle.Transition) -> TransitionOut:
+def _transition(
+    t: lifecycle.Transition, scrubbed: scrub.ScrubResult | None = None
+) -> TransitionOut:
     return TransitionOut(
-        round_id=t.round.id, status=t.round.status.value, audit_head=f"{t.head_seq}:{t.head_hash}"
+        round_id=t.round.id,
+        status=t.round.status.value,
+        audit_head=f"{t.head_seq}:{t.head_hash}",
+        scrub=None if scrubbed is None else ScrubOut(done=scrubbed.done, detail=scrubbed.detail),
     )
 
 
@@ -201,16 +216,19 @@ def open_round(round_id: int, db: SessionDep, admin: CurrentAdmin) -> Transition
 
 @router.post("/rounds/{round_id}/close", response_model=TransitionOut)
 def close_round(
-    round_id: int,
-    request: Request,
-    background: BackgroundTasks,
-    db: SessionDep,
-    admin: CurrentAdmin,
+    round_id: int, request: Request, db: SessionDep, admin: CurrentAdmin
 ) -> TransitionOut:
-    """Close voting for good; the ballot box is rewritten, then scrubbed after the commit."""
+    """Close voting for good; the ballot box is rewritten, then the files scrubbed.
+
+    The answer comes once the scrub is done and verified, or says that it could not be.
+    """
     done = lifecycle.close_round(db, round_id, actor=admin.username)
-    background.add_task(request.app.state.scrub_box)
-    return _transition(done)
+    # The scrub runs outside any transaction and must see the close: commit it first.
+    db.commit()
+    scrubbed: scrub.ScrubResult = request.app.state.scrub_box()
+    # The head answered stays the close's (the minutes carry it); the scrub's entry follows.
+    scrub.record(db, round_id, scrubbed, actor=admin.username)
+    return _transition(done, scrubbed)
 
 
 @router.post("/rounds/{round_id}/publish", response_model=TransitionOut)

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from ballots import ballot_box, casting, lifecycle, rounds, tokens, units
+from ballots import casting, lifecycle, rounds, scrub, tokens, units
 from ballots.db import make_engine, make_session_factory, transaction
 
 N = 500
@@ -100,7 +100,7 @@ def _physical(engine: Engine) -> str:
 def _close(factory: sessionmaker[Session], engine: Engine, round_id: int) -> None:
     with transaction(factory) as session:
         lifecycle.close_round(session, round_id, actor="t")
-    ballot_box.scrub(engine)
+    assert scrub.scrub(engine).done
 
 
 class TestInvariant7CloseRewritesTheBox:
