@@ -12,7 +12,7 @@ path. It then times, each --runs times (min and median):
   (a) tally.criterion_counts for the whole round (the GROUP BY over every rating),
   (b) tally.ballots_per_unit,
   then closes the round (lifecycle.close_round: the close-time rewrite of invariant 7) and
-  scrubs (ballot_box.scrub: VACUUM FULL), each timed once, then
+  scrubs (scrub.scrub: VACUUM FULL), each timed once, then
   (c) reports.round_results for an admin,
   (d) reports.subject_report of a ward subject.
 
@@ -41,7 +41,7 @@ from sqlalchemy import Engine, create_engine, make_url, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import migrations
-from ballots import accounts, ballot_box, lifecycle, reports, rounds, tally, tokens, units
+from ballots import accounts, lifecycle, reports, rounds, scrub, tally, tokens, units
 from ballots.db import make_engine, make_session_factory, transaction
 from ballots.questionnaire import parse_questionnaire
 from ballots.rounds import RoundUnit, Subject
@@ -336,8 +336,8 @@ def run(url: str, data: Path, count: int, runs: int, database: str, candidate: b
             "lifecycle.close_round (rewrite, incl. commit)", count, [time.perf_counter() - start]
         )
         start = time.perf_counter()
-        ballot_box.scrub(engine)
-        results.add("ballot_box.scrub (VACUUM FULL)", count, [time.perf_counter() - start])
+        scrub.scrub(engine)
+        results.add("scrub.scrub (VACUUM FULL)", count, [time.perf_counter() - start])
 
         with factory() as session:
             admin = session.get(accounts.User, admin_id)
