@@ -17,6 +17,7 @@ from ballots import (
     account_admin,
     accounts,
     audit,
+    consistency,
     leaders,
     lifecycle,
     lottery,
@@ -395,6 +396,29 @@ def round_scrub(round_id: int) -> None:
     except DomainError as exc:
         _fail(exc)
     if not _scrub_and_report(engine, round_id):
+        raise typer.Exit(code=1)
+
+
+@cli.command("check")
+def check(
+    round_ids: Annotated[
+        list[int] | None,
+        typer.Option("--round", help="Round to check (repeatable); every round when left out."),
+    ] = None,
+) -> None:
+    """Consistency: ballots = spent slips per unit = receipts, audit chain, close anchor."""
+    try:
+        with transaction(_factory()) as session:
+            ids = round_ids or [r.id for r in rounds.list_rounds(session)]
+            reports = [consistency.check_round(session, rid) for rid in ids]
+    except DomainError as exc:
+        _fail(exc)
+    for report in reports:
+        typer.echo(f"Round {report.round_id}: {'consistent' if report.ok else 'NOT consistent'}")
+        for finding in report.findings:
+            mark = "ok  " if finding.ok else "FAIL"
+            typer.echo(f"  {mark} {finding.name}: {finding.detail}")
+    if not all(r.ok for r in reports):
         raise typer.Exit(code=1)
 
 

@@ -8,67 +8,20 @@ and finish once the reader is gone, with nothing of the old rows left in the fil
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.main import create_app
-from ballots import accounts, audit, casting, lifecycle, rounds, scrub, tokens, units
+from ballots import audit, lifecycle, scrub
 from ballots.ballot_box import Ballot
-from ballots.db import make_engine, make_session_factory, transaction
-from ballots.vocabulary import UserRole
+from ballots.db import transaction
+from tests.adversarial.conftest import PASSWORD, phieukin
 from tests.conftest import make_settings
-
-BALLOTS = 12
-PHIEUKIN = Path(sys.executable).parent / "phieukin"
-PASSWORD = "mật khẩu đủ dài 2023"
-
-
-@pytest.fixture
-def voted(
-    committed_database_url: str, shared_data: Path
-) -> Iterator[tuple[str, Engine, sessionmaker[Session], int]]:
-    """An open round with a dozen ballots cast and an admin account, all committed."""
-    engine = make_engine(committed_database_url)
-    factory = make_session_factory(engine)
-    with transaction(factory) as session:
-        units.import_units(session, (shared_data / "long_bien_units.csv").read_bytes(), actor="t")
-        round_id = rounds.create_round(
-            session, title="Đợt thử", year=2023, anonymity_threshold=5, actor="t"
-        ).id
-        rounds.import_subjects(
-            session, round_id, (shared_data / "long_bien_subjects.csv").read_bytes(), actor="t"
-        )
-        rounds.set_round_units(session, round_id, [("PHUONG-SAIDONG", BALLOTS)], actor="t")
-        plain = tokens.issue_tokens(session, round_id, "PHUONG-SAIDONG", BALLOTS, actor="t").tokens
-        lifecycle.open_round(session, round_id, actor="t")
-        accounts.create_user(
-            session,
-            username="admin",
-            full_name="Quản trị",
-            role=UserRole.ADMIN,
-            password=PASSWORD,
-            actor="t",
-        )
-        form = casting.preview(session, plain[0])
-    keys = [c.key for c in form.questionnaire.criteria]
-    for token in plain:
-        answers = {
-            "ratings": {str(s.id): dict.fromkeys(keys, 3) for s in form.subjects},
-            "texts": {str(form.subjects[0].id): {"strengths": "Gương mẫu"}},
-        }
-        with transaction(factory) as session:
-            casting.cast(session, token, answers)
-    yield committed_database_url, engine, factory, round_id
-    engine.dispose()
 
 
 def _ballot_ids(engine: Engine) -> list[str]:
@@ -93,16 +46,6 @@ def reader_holding(engine: Engine) -> Iterator[None]:
             conn.exec_driver_sql("BEGIN DEFERRED")
         conn.execute(text("SELECT count(*) FROM ballots")).scalar()
         yield
-
-
-def phieukin(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the real command line against ``url`` with a short scrub patience."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PHIEUKIN_")}
-    env |= {"PHIEUKIN_DATABASE_URL": url, "PHIEUKIN_SCRUB_PATIENCE_SECONDS": "1"}
-    env["PHIEUKIN_SECRET_KEY"] = "k" * 40
-    return subprocess.run(
-        [str(PHIEUKIN), *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
 
 
 def _actions(factory: sessionmaker[Session]) -> list[str]:
