@@ -6,7 +6,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo serve test lint typecheck pytest lock clean browser-deps
+.PHONY: help install demo serve test lint typecheck pytest lock clean browser-deps messages
+# Compiled catalogues are build output (not in git): remade whenever their .po changes.
+MO := app/locale/vi/LC_MESSAGES/messages.mo app/locale/en/LC_MESSAGES/messages.mo
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,13 +34,20 @@ $(AXE): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
 
 browser-deps: $(AXE) ## Install axe-core for the browser tests (needs npm)
 
-install: $(STAMP) browser-deps ## Create .venv and install the project with test tools
+app/locale/%/LC_MESSAGES/messages.mo: app/locale/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/python -m app.i18n_catalog compile
 
-demo: $(STAMP) ## Load the Long Biên sample into ./phieukin.db and serve http://127.0.0.1:8000
+install: $(STAMP) $(MO) browser-deps ## Create .venv and install the project with test tools
+
+messages: $(STAMP) ## Extract marked strings into the .po catalogues (then translate them)
+	$(BIN)/python -m app.i18n_catalog extract
+	$(BIN)/python -m app.i18n_catalog compile
+
+demo: $(STAMP) $(MO) ## Load the Long Biên sample into ./phieukin.db and serve http://127.0.0.1:8000
 	$(BIN)/phieukin demo
 	$(BIN)/phieukin serve --host 127.0.0.1 --port 8000
 
-serve: $(STAMP) ## Serve without loading anything
+serve: $(STAMP) $(MO) ## Serve without loading anything
 	$(BIN)/phieukin serve
 
 lint: $(STAMP) ## ruff over everything
@@ -48,7 +57,7 @@ lint: $(STAMP) ## ruff over everything
 typecheck: $(STAMP) ## mypy --strict over the domain and the kit
 	$(BIN)/mypy --strict crypto ballots
 
-pytest: $(STAMP) browser-deps ## The test suite only (PYTEST_ARGS to narrow it)
+pytest: $(STAMP) $(MO) browser-deps ## The test suite only (PYTEST_ARGS to narrow it)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest ## Everything CI checks

@@ -33,7 +33,7 @@ def throttle(request: Request) -> None:
     wait = request.app.state.login_limiter.hit(client_key(request))
     if wait:
         raise TooManyAttempts(
-            f"Too many attempts from this device. Try again in {wait} seconds.", retry_after=wait
+            "Too many attempts from this device. Try again in {seconds} seconds.", retry_after=wait
         )
 
 

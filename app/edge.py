@@ -25,6 +25,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.errors import error_page
+from app.i18n import N_, gettext
+
 # Integer columns are 32-bit on PostgreSQL; SQLite's are wider, but one bound for both
 # keeps the answers equal. No id, count or year of this service comes near it.
 MAX_INT = 2**31 - 1
@@ -250,18 +253,19 @@ async def _refuse(
     if not scope["path"].startswith("/api/") and "text/html" in accept:
         templates = getattr(scope["app"].state, "templates", None)
         if templates is not None:
-            page = {
-                404: "Không tìm thấy trang này.",
-                413: "Dữ liệu gửi lên quá lớn.",
-                422: "Dữ liệu gửi lên có ký tự hoặc số không hợp lệ"
-                + (f" ở ô “{_printable(field)}”." if field else "."),
-            }[status]
-            response = templates.TemplateResponse(
-                request,
-                "error.html",
-                {"status": status, "message": page, "english": message},
-                status_code=status,
-            )
+            if status == 422 and field:
+                page = gettext(
+                    N_("The data sent has an invalid character or number in the field “{field}”.")
+                ).format(field=_printable(field))
+            else:
+                page = gettext(
+                    {
+                        404: N_("This page was not found."),
+                        413: N_("The data sent is too large."),
+                        422: N_("The data sent has an invalid character or number."),
+                    }[status]
+                )
+            response = error_page(request, status, page)
         else:
             response = HTMLResponse(message, status_code=status)
     else:

@@ -6,18 +6,19 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from app import errors
 from app.api import router as api_router
 from app.deps import DB_SESSIONS
 from app.edge import InputGuard
+from app.i18n import LocaleMiddleware, translations
 from app.middleware import AccessLog
 from app.ratelimit import make_limiters
 from app.security_headers import SecurityHeaders
 from app.settings import Settings, get_settings
+from app.templating import make_templates
 from app.uploads import MAX_UPLOAD_BYTES
 from app.voting import MAX_BODY_BYTES, VOTING_PATHS
 from app.web.minutes import router as minutes_router
@@ -29,6 +30,15 @@ from ballots import scrub
 from ballots.db import make_engine, make_session_factory
 
 HERE = Path(__file__).resolve().parent
+# Every HTML router, in the order they match. tests/app/test_csrf.py walks these: a staff
+# POST route added here without the CSRF check fails that test.
+PAGE_ROUTERS: tuple[APIRouter, ...] = (
+    web_router,
+    results_router,
+    vote_router,
+    receipt_router,
+    minutes_router,
+)
 
 # A multipart upload carries its file plus boundaries and field headers.
 UPLOAD_FRAMING_BYTES = 64 * 1024
@@ -65,21 +75,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.vote_guess_limiter = limiters["vote"]
     # Runs after a close has committed (see ballots.scrub).
     app.state.scrub_box = partial(scrub.scrub, engine, patience_s=settings.scrub_patience_seconds)
-    app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app.state.templates = make_templates(HERE / "templates")
+    for locale in ("vi", "en"):
+        translations(locale)  # a missing compiled catalogue stops the start, not a page
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     errors.install(app)
     app.include_router(api_router)
-    app.include_router(web_router)
-    app.include_router(results_router)
-    app.include_router(vote_router)
-    app.include_router(receipt_router)
-    app.include_router(minutes_router)
-    # Outermost last: the headers go on every answer, the edge's refusals included.
+    for router in PAGE_ROUTERS:
+        app.include_router(router)
+    # Outermost last: the headers go on every answer, the edge's refusals included. The
+    # language is set outside the edge, so that its refusals are in the viewer's language.
     app.add_middleware(
         InputGuard,
         default_limit=MAX_UPLOAD_BYTES + UPLOAD_FRAMING_BYTES,
         limits=((VOTING_PATHS, MAX_BODY_BYTES),),
     )
     app.add_middleware(AccessLog)
+    app.add_middleware(LocaleMiddleware)
     app.add_middleware(SecurityHeaders)
     return app

@@ -13,5 +13,7 @@ def read_upload(file: UploadFile) -> bytes:
     """The file's bytes, refusing anything larger than the limit."""
     data = file.file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        raise InvalidInput(f"The file is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MiB.")
+        raise InvalidInput(
+            "The file is larger than {n} MiB.", params={"n": MAX_UPLOAD_BYTES // 1024 // 1024}
+        )
     return data

@@ -25,7 +25,7 @@ def _guard(request: Request) -> None:
     wait = request.app.state.vote_guess_limiter.blocked(client_key(request))
     if wait:
         raise TooManyGuesses(
-            f"Too many wrong codes from this device. Try again in {wait} seconds.",
+            "Too many wrong codes from this device. Try again in {seconds} seconds.",
             retry_after=wait,
         )
 

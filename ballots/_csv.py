@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from ballots.errors import InvalidInput
+from ballots.errors import InvalidFile, InvalidInput, Problem
 
 # Past this many problems a longer list helps nobody fix the file.
 MAX_REPORTED_ERRORS = 50
@@ -27,22 +27,22 @@ _FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 class RowErrors:
     """Problems found in a file, each tied to a line number (the header is line 1)."""
 
-    items: list[dict[str, object]] = field(default_factory=list)
+    items: list[Problem] = field(default_factory=list)
 
-    def add(self, line: int, message: str, column: str | None = None) -> None:
-        """Record one problem."""
+    def problem(
+        self, line: int, template: str, column: str | None = None, **params: object
+    ) -> None:
+        """Record one problem: an English template (a msgid) and its fields."""
         if len(self.items) < MAX_REPORTED_ERRORS:
-            entry: dict[str, object] = {"line": line, "message": message}
-            if column is not None:
-                entry["column"] = column
-            self.items.append(entry)
+            self.items.append(Problem(line, template, params, column))
 
     def raise_if_any(self, what: str) -> None:
         """Refuse the whole file when anything was wrong."""
         if self.items:
-            raise InvalidInput(
-                f"{what}: {len(self.items)} problem(s) found; nothing was imported.",
-                errors=self.items,
+            raise InvalidFile(
+                "{what}: {count} problem(s) found; nothing was imported.",
+                params={"what": what, "count": len(self.items)},
+                problems=self.items,
             )
 
 
@@ -59,7 +59,8 @@ def read_rows(
         text = data.decode("utf-8-sig")  # spreadsheets on Windows add a byte-order mark
     except UnicodeDecodeError as exc:
         raise InvalidInput(
-            f"{what}: the file is not UTF-8 text (byte {exc.start}); save it as CSV UTF-8."
+            "{what}: the file is not UTF-8 text (byte {byte}); save it as CSV UTF-8.",
+            params={"what": what, "byte": exc.start},
         ) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
@@ -68,17 +69,24 @@ def read_rows(
         raise _malformed(what, 1, exc) from None
     header = [clean_text(h) for h in (fieldnames or [])]
     if not header:
-        raise InvalidInput(f"{what}: the file is empty.")
+        raise InvalidInput("{what}: the file is empty.", params={"what": what})
     for column in header:
         _check_cell(what, 1, column, column)
     missing = [c for c in required if c not in header]
     unknown = [c for c in header if c not in required and c not in optional]
     if missing or unknown:
+        params = {"what": what, "required": ", ".join(required), "optional": ", ".join(optional)}
+        header_errors = [{"line": 1, "missing": missing, "unknown": unknown}]
+        if optional:
+            raise InvalidInput(
+                "{what}: line 1 (header) must name the columns {required} and may name {optional}.",
+                params=params,
+                errors=header_errors,
+            )
         raise InvalidInput(
-            f"{what}: line 1 (header) must name the columns {', '.join(required)}"
-            + (f" and may name {', '.join(optional)}" if optional else "")
-            + ".",
-            errors=[{"line": 1, "missing": missing, "unknown": unknown}],
+            "{what}: line 1 (header) must name the columns {required}.",
+            params=params,
+            errors=header_errors,
         )
     reader.fieldnames = header
     while True:
@@ -93,9 +101,11 @@ def read_rows(
             raise _malformed(what, starts_at, exc) from None
         line = reader.line_num
         if None in raw:  # more cells than header columns
-            raise InvalidInput(
-                f"{what}: line {line} has more cells than the header.",
-                errors=[{"line": line, "message": "more cells than the header"}],
+            extra = Problem(line, "more cells than the header")
+            raise InvalidFile(
+                "{what}: line {line} has more cells than the header.",
+                params={"what": what, "line": line},
+                problems=[extra],
             )
         for column, value in raw.items():
             _check_cell(what, line, column, value or "")
@@ -103,27 +113,37 @@ def read_rows(
 
 
 def _malformed(what: str, line: int, exc: csv.Error) -> InvalidInput:
-    message = str(exc)
-    if "field larger than field limit" in message:
-        message = f"a cell is longer than {MAX_CELL_CHARS} characters"
-    return InvalidInput(
-        f"{what}: line {line} cannot be read as CSV ({message}).",
-        errors=[{"line": line, "message": message}],
+    if "field larger than field limit" in str(exc):
+        problem = Problem(line, "a cell is longer than {n} characters", {"n": MAX_CELL_CHARS})
+    else:
+        problem = Problem(line, "{reason}", {"reason": str(exc)})
+    return InvalidFile(
+        "{what}: line {line} cannot be read as CSV ({message}).",
+        params={"what": what, "line": line, "message": problem.message},
+        problems=[problem],
     )
 
 
 def _check_cell(what: str, line: int, column: str, value: str) -> None:
     """Refuse a cell that is too long or holds a control character, naming line and column."""
+    name = _FORBIDDEN.sub("?", column)[:100]
     problem = None
     if len(value) > MAX_CELL_CHARS:
-        problem = f"longer than {MAX_CELL_CHARS} characters"
+        problem = Problem(
+            line, "the cell is longer than {n} characters", {"n": MAX_CELL_CHARS}, name
+        )
     else:
         match = _FORBIDDEN.search(value)
         if match is not None:
-            problem = f"contains a control character (U+{ord(match.group()):04X})"
+            problem = Problem(
+                line,
+                "the cell contains a control character (U+{code})",
+                {"code": f"{ord(match.group()):04X}"},
+                name,
+            )
     if problem is not None:
-        name = _FORBIDDEN.sub("?", column)[:100]
-        raise InvalidInput(
-            f"{what}: line {line}, column {name}: the cell {problem}.",
-            errors=[{"line": line, "column": name, "message": f"the cell {problem}"}],
+        raise InvalidFile(
+            "{what}: line {line}, column {column}: {problem}.",
+            params={"what": what, "line": line, "column": name, "problem": problem.message},
+            problems=[problem],
         )

@@ -102,7 +102,9 @@ def validate_password(password: str) -> None:
     """Refuse passwords too short to survive guessing."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
-            f"The password needs at least {MIN_PASSWORD_LENGTH} characters.", field="password"
+            "The password needs at least {n} characters.",
+            params={"n": MIN_PASSWORD_LENGTH},
+            field="password",
         )
 
 
@@ -125,7 +127,9 @@ def create_user(
     if not full_name.strip():
         raise InvalidInput("A full name is required.", field="full_name")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise AlreadyExists(f"The username {username!r} is taken.", field="username")
+        raise AlreadyExists(
+            "The username {username!r} is taken.", params={"username": username}, field="username"
+        )
     if password is not None:
         validate_password(password)
     user = User(
@@ -152,7 +156,7 @@ def set_password(session: Session, username: str, password: str, *, actor: str) 
     validate_password(password)
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:
-        raise NotFound(f"No account named {username!r}.")
+        raise NotFound("No account named {username!r}.", params={"username": username})
     user.password_hash = _hasher.hash(password)
     user.failed_logins = 0
     user.locked_until = None
@@ -179,7 +183,7 @@ def authenticate(session: Session, username: str, password: str, now: datetime) 
     if user is not None and user.locked_until is not None and _aware(user.locked_until) > now:
         wait = int((_aware(user.locked_until) - now).total_seconds()) + 1
         raise TooManyAttempts(
-            f"Too many failed attempts. Try again in {wait} seconds.", retry_after=wait
+            "Too many failed attempts. Try again in {seconds} seconds.", retry_after=wait
         )
     stored = user.password_hash if user is not None and user.is_active else None
     try:

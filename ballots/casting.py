@@ -119,9 +119,9 @@ def validate_answers(
     allowed = {o.value for o in q.scale.options} | {NO_OPINION}
     subject_ids = {str(s.id) for s in form.subjects}
     for key in set(ratings_in) - subject_ids:
-        raise InvalidBallot(f"Unknown subject {key}.", field=f"ratings.{key}")
+        raise InvalidBallot("Unknown subject {key}.", params={"key": key}, field=f"ratings.{key}")
     for key in set(texts_in) - subject_ids:
-        raise InvalidBallot(f"Unknown subject {key}.", field=f"texts.{key}")
+        raise InvalidBallot("Unknown subject {key}.", params={"key": key}, field=f"texts.{key}")
     ratings: dict[str, list[int]] = {}
     texts: list[tuple[int, str, str]] = []
     questions = {t.key: t for t in q.free_text}
@@ -131,7 +131,9 @@ def validate_answers(
         if not isinstance(given, dict):
             raise InvalidBallot("Every head must be rated.", field=f"ratings.{sid}")
         for key in set(given) - {c.key for c in q.criteria}:
-            raise InvalidBallot(f"Unknown criterion {key}.", field=f"ratings.{sid}.{key}")
+            raise InvalidBallot(
+                "Unknown criterion {key}.", params={"key": key}, field=f"ratings.{sid}.{key}"
+            )
         values = []
         for criterion in q.criteria:
             value = given.get(criterion.key)
@@ -148,13 +150,17 @@ def validate_answers(
         for key, value in written.items():
             question = questions.get(key)
             if question is None:
-                raise InvalidBallot(f"Unknown question {key}.", field=f"texts.{sid}.{key}")
+                raise InvalidBallot(
+                    "Unknown question {key}.", params={"key": key}, field=f"texts.{sid}.{key}"
+                )
             if not isinstance(value, str):
                 raise InvalidBallot("A text answer is text.", field=f"texts.{sid}.{key}")
             text = clean_text(value)
             if len(text) > question.max_chars:
                 raise InvalidBallot(
-                    f"At most {question.max_chars} characters.", field=f"texts.{sid}.{key}"
+                    "At most {n} characters.",
+                    params={"n": question.max_chars},
+                    field=f"texts.{sid}.{key}",
                 )
             if text:
                 texts.append((subject.id, key, text))

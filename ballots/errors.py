@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 
 class DomainError(Exception):
-    """Base of every error a service raises on purpose; ``message`` is safe to show."""
+    """Base of every error a service raises on purpose; ``message`` is safe to show.
+
+    ``template`` is an English message with ``{name}`` fields filled from ``params``; it is
+    the msgid that the web edge translates (``app/errors.py``), so never pass an f-string.
+    """
 
     # Most errors undo the use case's writes. A few must keep them: a failed login still
     # counts the failure, or repeated guessing would never be slowed down.
     keeps_writes = False
 
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self, template: str, /, *, params: Mapping[str, object] | None = None, **details: Any
+    ) -> None:
+        self.template = template
+        self.params = dict(params or {})
+        self.message = template.format(**self.params) if self.params else template
+        super().__init__(self.message)
         self.details = details
 
 
@@ -24,6 +34,46 @@ class NotFound(DomainError):
 
 class InvalidInput(DomainError):
     """Input that fails validation; ``details`` says where (field, line number)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in an uploaded file: its line (the header is line 1) and an English template."""
+
+    line: int
+    template: str
+    params: Mapping[str, object] = field(default_factory=dict)
+    column: str | None = None
+
+    @property
+    def message(self) -> str:
+        """The English text."""
+        return self.template.format(**self.params) if self.params else self.template
+
+    def as_detail(self) -> dict[str, object]:
+        """The entry of ``details["errors"]`` in the API's JSON."""
+        entry: dict[str, object] = {"line": self.line, "message": self.message}
+        if self.column is not None:
+            entry["column"] = self.column
+        return entry
+
+
+class InvalidFile(InvalidInput):
+    """An uploaded file refused as a whole; ``problems`` name their lines."""
+
+    def __init__(
+        self,
+        template: str,
+        /,
+        *,
+        problems: list[Problem],
+        params: Mapping[str, object] | None = None,
+        **details: Any,
+    ) -> None:
+        super().__init__(
+            template, params=params, errors=[p.as_detail() for p in problems], **details
+        )
+        self.problems = problems
 
 
 class InvalidState(DomainError):
@@ -43,8 +93,8 @@ class AuthenticationFailed(DomainError):
 class TooManyAttempts(DomainError):
     """Repeated failures: try again after ``retry_after`` seconds."""
 
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message, retry_after=retry_after)
+    def __init__(self, template: str, retry_after: int) -> None:
+        super().__init__(template, params={"seconds": retry_after}, retry_after=retry_after)
         self.retry_after = retry_after
 
 
@@ -57,8 +107,10 @@ class VotingError(DomainError):
 
     code = "voting_error"
 
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message, code=self.code, **details)
+    def __init__(
+        self, template: str, /, *, params: Mapping[str, object] | None = None, **details: Any
+    ) -> None:
+        super().__init__(template, params=params, code=self.code, **details)
 
 
 class MistypedCode(VotingError):
@@ -108,6 +160,6 @@ class TooManyGuesses(VotingError):
 
     code = "too_many_attempts"
 
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message, retry_after=retry_after)
+    def __init__(self, template: str, retry_after: int) -> None:
+        super().__init__(template, params={"seconds": retry_after}, retry_after=retry_after)
         self.retry_after = retry_after

@@ -52,8 +52,8 @@ def create_leader_accounts(
     round_ = get_round(session, round_id)
     if round_.status is not RoundStatus.PUBLISHED:
         raise InvalidState(
-            f"Leader accounts are made once results are published; the round is "
-            f"{round_.status.value}.",
+            "Leader accounts are made once results are published; the round is {status}.",
+            params={"status": round_.status.value},
             status=round_.status.value,
         )
     invites = []

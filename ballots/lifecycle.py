@@ -60,7 +60,8 @@ def _move(
     round_ = _lock(session, round_id)
     if TRANSITIONS.get(round_.status) is not target:
         raise InvalidState(
-            f"Cannot make the round {target.value}: it is {round_.status.value}.",
+            "Cannot make the round {target}: it is {status}.",
+            params={"target": target.value, "status": round_.status.value},
             status=round_.status.value,
         )
     round_.status = target

@@ -79,7 +79,7 @@ def get_draw(session: Session, round_id: int) -> LotteryDraw:
     get_round(session, round_id)
     found = current_draw(session, round_id)
     if found is None:
-        raise NotFound(f"Round {round_id} has no lottery draw yet.")
+        raise NotFound("Round {round_id} has no lottery draw yet.", params={"round_id": round_id})
     return found
 
 
@@ -110,14 +110,15 @@ def draw_schools(
         seed = draw_kit.derive_seed(round_id, digest, phrase)
         result = draw_kit.draw(pool, counts, seed)
     except (ValueError, TypeError) as exc:
-        raise InvalidInput(f"Cannot draw: {exc}") from None
+        raise InvalidInput("Cannot draw: {reason}", params={"reason": str(exc)}) from None
     chosen_codes = [code for level in draw_kit.LEVELS for code in result.chosen.get(level, ())]
     units = {u.code: u for u in session.scalars(select(Unit).where(Unit.code.in_(chosen_codes)))}
     missing = [c for c in chosen_codes if units[c].usual_electorate is None]
     if missing:
         raise InvalidInput(
-            "Drawn schools without a known electorate: "
-            f"{', '.join(missing)}. Give it in the units file and draw again with the same phrase.",
+            "Drawn schools without a known electorate: {codes}. Give it in the units file "
+            "and draw again with the same phrase.",
+            params={"codes": ", ".join(missing)},
             field="electorate",
         )
     if previous is not None:

@@ -169,7 +169,8 @@ def _check_access(session: Session, subject: Subject, round_: Round, viewer: Use
         return
     if round_.status not in RESULTS_VISIBLE:
         raise InvalidState(
-            f"Results stay sealed until the round is closed; it is {round_.status.value}.",
+            "Results stay sealed until the round is closed; it is {status}.",
+            params={"status": round_.status.value},
             status=round_.status.value,
         )
 
@@ -294,7 +295,8 @@ def round_results(session: Session, round_id: int, *, viewer: User) -> list[Subj
         raise NotFound("No such results.")
     if round_.status not in RESULTS_VISIBLE:
         raise InvalidState(
-            f"Results stay sealed until the round is closed; it is {round_.status.value}.",
+            "Results stay sealed until the round is closed; it is {status}.",
+            params={"status": round_.status.value},
             status=round_.status.value,
         )
     audit.record(

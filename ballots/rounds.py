@@ -122,7 +122,8 @@ def create_round(
         raise InvalidInput("A round needs a title.", field="title")
     if anonymity_threshold < MIN_ANONYMITY_THRESHOLD:
         raise InvalidInput(
-            f"The anonymity threshold cannot be below {MIN_ANONYMITY_THRESHOLD}.",
+            "The anonymity threshold cannot be below {n}.",
+            params={"n": MIN_ANONYMITY_THRESHOLD},
             field="anonymity_threshold",
         )
     if opens_at and closes_at and opens_at >= closes_at:
@@ -163,7 +164,7 @@ def get_round(session: Session, round_id: int) -> Round:
     """The round with ``round_id`` or ``NotFound``."""
     round_ = session.get(Round, round_id)
     if round_ is None:
-        raise NotFound(f"Round {round_id} does not exist.")
+        raise NotFound("Round {round_id} does not exist.", params={"round_id": round_id})
     return round_
 
 
@@ -171,8 +172,8 @@ def require_draft(round_: Round, action: str) -> None:
     """Refuse ``action`` unless the round is still a draft (setup is frozen on opening)."""
     if round_.status is not RoundStatus.DRAFT:
         raise InvalidState(
-            f"Cannot {action}: the round is {round_.status.value}; "
-            "this can only be changed while it is a draft.",
+            "Cannot {action}: the round is {status}; this can only be changed while it is a draft.",
+            params={"action": action, "status": round_.status.value},
             status=round_.status.value,
         )
 
@@ -229,22 +230,30 @@ def set_round_units(
     codes = [code.strip().upper() for code, _ in choices]
     duplicates = sorted({c for c in codes if codes.count(c) > 1})
     if duplicates:
-        raise InvalidInput(f"Units listed twice: {', '.join(duplicates)}.", field="units")
+        raise InvalidInput(
+            "Units listed twice: {codes}.", params={"codes": ", ".join(duplicates)}, field="units"
+        )
     units = units_by_code(session, set(codes))
     unknown = [c for c in codes if c not in units]
     if unknown:
-        raise InvalidInput(f"Unknown unit codes: {', '.join(unknown)}.", field="units")
+        raise InvalidInput(
+            "Unknown unit codes: {codes}.", params={"codes": ", ".join(unknown)}, field="units"
+        )
     wanted: dict[int, int] = {}
     for code, (_, electorate) in zip(codes, choices, strict=True):
         unit = units[code]
         value = electorate if electorate is not None else unit.usual_electorate
         if value is None:
             raise InvalidInput(
-                f"Unit {code} has no known electorate; give one.", field="electorate"
+                "Unit {code} has no known electorate; give one.",
+                params={"code": code},
+                field="electorate",
             )
         if not 1 <= value <= MAX_ELECTORATE:
             raise InvalidInput(
-                f"Electorate of {code} must be 1-{MAX_ELECTORATE}.", field="electorate"
+                "Electorate of {code} must be 1-{n}.",
+                params={"code": code, "n": MAX_ELECTORATE},
+                field="electorate",
             )
         wanted[unit.id] = value
     current = {
@@ -304,22 +313,38 @@ def import_subjects(session: Session, round_id: int, data: bytes, *, actor: str)
         code = row["unit_code"].upper()
         unit = units.get(code)
         if unit is None:
-            errors.add(line, f"unit {code!r} is not known; import units first", "unit_code")
+            errors.problem(
+                line, "unit {code!r} is not known; import units first", "unit_code", code=code
+            )
         try:
             role = Role(row["role"].lower())
         except ValueError:
-            errors.add(line, f"role {row['role']!r} is not one of {', '.join(Role)}", "role")
+            errors.problem(
+                line,
+                "role {role!r} is not one of {roles}",
+                "role",
+                role=row["role"],
+                roles=", ".join(Role),
+            )
             role = None
         if unit is not None and role is not None and role.unit_kind != unit.kind:
-            errors.add(line, f"a {unit.kind.value} cannot have a {role.value}", "role")
+            errors.problem(
+                line, "a {kind} cannot have a {role}", "role", kind=unit.kind.value, role=role.value
+            )
         if role is not None:
             if (code, role.value) in seen:
-                errors.add(line, f"{code} {role.value} appears twice in the file", "role")
+                errors.problem(
+                    line,
+                    "{code} {role} appears twice in the file",
+                    "role",
+                    code=code,
+                    role=role.value,
+                )
             seen.add((code, role.value))
         if not row["full_name"]:
-            errors.add(line, "full_name is empty", "full_name")
+            errors.problem(line, "full_name is empty", "full_name")
         elif len(row["full_name"]) > 200:
-            errors.add(line, "full_name is longer than 200 characters", "full_name")
+            errors.problem(line, "full_name is longer than 200 characters", "full_name")
     errors.raise_if_any("Subjects file")
 
     created = updated = 0

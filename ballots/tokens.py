@@ -131,24 +131,30 @@ def issue_tokens(
     round_ = get_round(session, round_id)
     if round_.status not in (RoundStatus.DRAFT, RoundStatus.OPEN):
         raise InvalidState(
-            f"Cannot issue slips: the round is {round_.status.value}.", status=round_.status.value
+            "Cannot issue slips: the round is {status}.",
+            params={"status": round_.status.value},
+            status=round_.status.value,
         )
     if not 1 <= count <= MAX_BATCH:
-        raise InvalidInput(f"A batch has 1-{MAX_BATCH} slips.", field="count")
+        raise InvalidInput("A batch has 1-{n} slips.", params={"n": MAX_BATCH}, field="count")
     row = session.execute(
         select(Unit, RoundUnit.electorate)
         .join(RoundUnit, RoundUnit.unit_id == Unit.id)
         .where(RoundUnit.round_id == round_id, Unit.code == unit_code.strip().upper())
     ).first()
     if row is None:
-        raise NotFound(f"Unit {unit_code} does not take part in round {round_id}.")
+        raise NotFound(
+            "Unit {code} does not take part in round {round_id}.",
+            params={"code": unit_code, "round_id": round_id},
+        )
     unit, electorate = row
     live = _live_count(session, round_id, unit.id)
     over = live + count > electorate
     if over and not override_electorate:
         raise InvalidState(
-            f"{unit.name} has {electorate} voters and {live} live slips; {count} more would "
+            "{unit} has {electorate} voters and {live} live slips; {count} more would "
             "exceed the electorate. Confirm with the override to issue them anyway.",
+            params={"unit": unit.name, "electorate": electorate, "live": live, "count": count},
             electorate=electorate,
             live=live,
         )
@@ -221,9 +227,9 @@ def void_batch(session: Session, batch_id: int, *, actor: str, reason: str) -> V
     """Stop a batch's unused tokens (lost slips); used ones stay counted."""
     batch = session.get(TokenBatch, batch_id)
     if batch is None:
-        raise NotFound(f"Batch {batch_id} does not exist.")
+        raise NotFound("Batch {batch_id} does not exist.", params={"batch_id": batch_id})
     if batch.voided_at is not None:
-        raise InvalidState(f"Batch {batch_id} is already void.")
+        raise InvalidState("Batch {batch_id} is already void.", params={"batch_id": batch_id})
     if not reason.strip():
         raise InvalidInput("Say why the batch is voided.", field="reason")
     batch.voided_at = utcnow()

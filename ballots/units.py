@@ -98,24 +98,26 @@ def import_units(session: Session, data: bytes, *, actor: str) -> ImportSummary:
     ):
         code = row["code"].upper()
         if not UNIT_CODE.match(code):
-            errors.add(line, f"code {row['code']!r}: use letters A-Z, digits and '-'", "code")
+            errors.problem(
+                line, "code {code!r}: use letters A-Z, digits and '-'", "code", code=row["code"]
+            )
         elif code in parsed:
-            errors.add(line, f"code {code} appears twice in the file", "code")
+            errors.problem(line, "code {code} appears twice in the file", "code", code=code)
         kind = row["kind"].lower()
         if kind not in {k.value for k in UnitKind}:
-            errors.add(line, f"kind {row['kind']!r}: must be ward or school", "kind")
+            errors.problem(line, "kind {kind!r}: must be ward or school", "kind", kind=row["kind"])
         level: str | None = row["level"].lower() or None
         if kind == UnitKind.SCHOOL and level not in {lv.value for lv in SchoolLevel}:
-            errors.add(
+            errors.problem(
                 line, "a school needs level kindergarten, primary or lower_secondary", "level"
             )
         if kind == UnitKind.WARD and level is not None:
-            errors.add(line, "a ward has no school level; leave it empty", "level")
+            errors.problem(line, "a ward has no school level; leave it empty", "level")
         for column in ("name", "ward"):
             if not row[column]:
-                errors.add(line, f"{column} is empty", column)
+                errors.problem(line, "{name} is empty", column, name=column)
             elif len(row[column]) > 200:
-                errors.add(line, f"{column} is longer than 200 characters", column)
+                errors.problem(line, "{name} is longer than 200 characters", column, name=column)
         electorate: int | None = None
         if row.get("electorate"):
             try:
@@ -123,8 +125,8 @@ def import_units(session: Session, data: bytes, *, actor: str) -> ImportSummary:
                 if not 1 <= electorate <= MAX_ELECTORATE:
                     raise ValueError
             except ValueError:
-                errors.add(
-                    line, f"electorate must be a whole number 1-{MAX_ELECTORATE}", "electorate"
+                errors.problem(
+                    line, "electorate must be a whole number 1-{n}", "electorate", n=MAX_ELECTORATE
                 )
         parsed[code] = {
             "kind": kind,

@@ -7,8 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app import auth
+from app import auth, i18n
+from app.csrf import CsrfProtected
 from app.deps import OptionalUser, SessionDep, SettingsDep
+from app.errors import message_for
 from ballots import rounds
 from ballots.errors import AuthenticationFailed, TooManyAttempts
 from ballots.vocabulary import UserRole
@@ -55,14 +57,36 @@ def login_submit(
         # Returned, not raised: the failure count must be committed with the request.
         status_code = 429 if isinstance(exc, TooManyAttempts) else 401
         return _render(
-            request, "login.html", status_code=status_code, error=exc.message, username=username
+            request,
+            "login.html",
+            status_code=status_code,
+            error=message_for(exc),
+            username=username,
         )
     response = RedirectResponse("/", status_code=303)
     auth.set_session_cookie(response, token, settings)
     return response
 
 
-@router.post("/logout")
+@router.get("/lang/{code}")
+def switch_language(code: str, settings: SettingsDep, next: str = "/") -> Response:
+    """Remember the viewer's language and go back to the same page."""
+    # Only a path on this site: never an absolute or scheme-relative URL (open redirect).
+    target = next if next.startswith("/") and not next.startswith(("//", "/\\")) else "/"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        i18n.LANG_COOKIE,
+        i18n.normalise(code),
+        max_age=365 * 24 * 3600,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        httponly=True,
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout", dependencies=[CsrfProtected])
 def logout(request: Request, db: SessionDep) -> Response:
     """Log out and go back to the login page."""
     response = RedirectResponse("/login", status_code=303)

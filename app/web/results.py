@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from app import auth
 from app.deps import CurrentReader, CurrentUser, OptionalUser, SessionDep
+from app.errors import error_page, message_for
+from app.i18n import N_, _
 from app.web import charts
 from app.web.report_pdf import (
     comments_withheld_sentence,
@@ -35,8 +37,8 @@ router = APIRouter(include_in_schema=False)
 
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 ROLE_ORDER = {Role.WARD_PARTY_SECRETARY: 0, Role.WARD_CHAIRPERSON: 1, Role.SCHOOL_PRINCIPAL: 2}
-NOT_FOUND = "Không tìm thấy kết quả này."
-SEALED = "Kết quả chỉ xem được sau khi đợt lấy ý kiến đã đóng."
+NOT_FOUND = N_("These results were not found.")
+SEALED = N_("Results can be seen only after the round has closed.")
 SORTS = ("unit", "role", "mean", "ballots")
 
 
@@ -50,9 +52,7 @@ def _render(request: Request, name: str, status_code: int = 200, **context: Any)
 def _refusal(request: Request, user: User | None, exc: NotFound | InvalidState) -> Response:
     """A not-found or still-sealed page in Vietnamese; the same for every id a leader probes."""
     status_code, message = (404, NOT_FOUND) if isinstance(exc, NotFound) else (409, SEALED)
-    return _render(
-        request, "error.html", status_code, user=user, message=message, status=status_code
-    )
+    return error_page(request, status_code, _(message), user=user, headers=HEADERS)
 
 
 def _questionnaire(db: Session, round_id: int) -> Questionnaire:
@@ -190,18 +190,19 @@ def setup_submit(
             request, "setup.html", status_code, user=None, error=message, username=username
         )
 
+    too_short = _("The password needs at least {n} characters.").format(n=MIN_PASSWORD_LENGTH)
     if password != password_again:
-        return again("Hai lần nhập mật khẩu không khớp nhau.", 422)
+        return again(_("The two passwords differ."), 422)
     if len(password) < MIN_PASSWORD_LENGTH:
-        return again(f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự.", 422)
+        return again(too_short, 422)
     try:
         auth.complete_setup(request, db, username, code, password)
     except TooManyAttempts as exc:
-        return again(f"Thử quá nhiều lần. Hãy đợi {exc.retry_after} giây rồi thử lại.", 429)
+        return again(message_for(exc), 429)
     except AuthenticationFailed:
-        return again("Tên đăng nhập hoặc mã thiết lập không đúng, hoặc mã đã hết hạn.", 401)
+        return again(_("Wrong username or setup code, or the code has expired."), 401)
     except InvalidInput:
-        return again(f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự.", 422)
+        return again(too_short, 422)
     return RedirectResponse("/login?setup=done", status_code=303)
 
 

@@ -152,11 +152,15 @@ class TestHtmlLogin:
         _user(session_factory, "admin", UserRole.ADMIN)
         reply = client.post("/login", data={"username": "admin", "password": "wrong password!"})
         assert reply.status_code == 401
-        assert accounts.GENERIC_LOGIN_FAILURE in reply.text
+        assert "Tên đăng nhập hoặc mật khẩu không đúng." in reply.text
+        assert accounts.GENERIC_LOGIN_FAILURE not in reply.text  # Vietnamese unless asked
+        client.cookies.set("phieukin_lang", "en")
+        again = client.post("/login", data={"username": "admin", "password": "wrong again!!"})
+        assert accounts.GENERIC_LOGIN_FAILURE in again.text
         with session_factory() as db:
             user = accounts.find_user(db, "admin")
             assert user is not None
-            assert user.failed_logins == 1
+            assert user.failed_logins == 2
 
     def test_home_without_login_redirects_to_login(self, client: TestClient) -> None:
         """The staff home page needs a login."""

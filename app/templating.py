@@ -1,0 +1,64 @@
+"""The Jinja2 environment: autoescaping, gettext, the language switch, Babel formats, CSRF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+import jinja2
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+
+from app import csrf, i18n
+from ballots.vocabulary import RoundStatus
+
+STATUS_LABELS = {
+    RoundStatus.DRAFT: i18n.N_("Draft"),
+    RoundStatus.OPEN: i18n.N_("Open"),
+    RoundStatus.CLOSED: i18n.N_("Closed"),
+    RoundStatus.PUBLISHED: i18n.N_("Published"),
+}
+
+
+def status_label(status: RoundStatus) -> str:
+    """A round's status as the viewer reads it."""
+    return i18n.gettext(STATUS_LABELS[status])
+
+
+def switch_links(request: Request) -> list[tuple[str, str, str, bool]]:
+    """(code, name, href, current) per language, Vietnamese first; each keeps the page."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    current = i18n.current_locale()
+    return [
+        (
+            code,
+            i18n.LANGUAGE_NAMES[code],
+            f"/lang/{code}?next={quote(here, safe='')}",
+            code == current,
+        )
+        for code in i18n.LOCALES
+    ]
+
+
+def make_templates(directory: Path) -> Jinja2Templates:
+    """Templates that say ``{{ _("English text") }}`` and render it in the viewer's language."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(directory)),
+        autoescape=jinja2.select_autoescape(("html", "xml")),
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.Undefined,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    env.globals.update(
+        locale=i18n.current_locale,
+        format_date=i18n.format_date,
+        format_datetime=i18n.format_datetime,
+        format_number=i18n.format_number,
+        format_percent=i18n.format_percent,
+        language_links=switch_links,
+        csrf_field=csrf.field,
+        status_label=status_label,
+    )
+    return Jinja2Templates(env=env)
