@@ -25,9 +25,10 @@ def status_label(status: RoundStatus) -> str:
     return i18n.gettext(STATUS_LABELS[status])
 
 
-def switch_links(request: Request) -> list[tuple[str, str, str, bool]]:
+def switch_links(request: Request, keep_page: bool = True) -> list[tuple[str, str, str, bool]]:
     """(code, name, href, current) per language, Vietnamese first; each keeps the page."""
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    here = here if keep_page and request.method == "GET" else "/"
     current = i18n.current_locale()
     return [
         (
