@@ -116,10 +116,10 @@ def _malformed(what: str, line: int, exc: csv.Error) -> InvalidInput:
     if "field larger than field limit" in str(exc):
         problem = Problem(line, "a cell is longer than {n} characters", {"n": MAX_CELL_CHARS})
     else:
-        problem = Problem(line, "{reason}", {"reason": str(exc)})
+        problem = Problem(line, "the line is not valid CSV (quotes or separators)")
     return InvalidFile(
-        "{what}: line {line} cannot be read as CSV ({message}).",
-        params={"what": what, "line": line, "message": problem.message},
+        "{what}: line {line} cannot be read as CSV.",
+        params=dict(what=what, line=line),  # noqa: C408 (a dict literal here confuses the extractor)
         problems=[problem],
     )
 
@@ -135,15 +135,13 @@ def _check_cell(what: str, line: int, column: str, value: str) -> None:
     else:
         match = _FORBIDDEN.search(value)
         if match is not None:
+            code = f"{ord(match.group()):04X}"
             problem = Problem(
-                line,
-                "the cell contains a control character (U+{code})",
-                {"code": f"{ord(match.group()):04X}"},
-                name,
+                line, "the cell contains a control character (U+{code})", {"code": code}, name
             )
     if problem is not None:
         raise InvalidFile(
-            "{what}: line {line}, column {column}: {problem}.",
-            params={"what": what, "line": line, "column": name, "problem": problem.message},
+            "{what}: line {line}, column {column}: the cell is refused.",
+            params=dict(what=what, line=line, column=name),  # noqa: C408 (as above)
             problems=[problem],
         )
