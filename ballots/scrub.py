@@ -173,7 +173,8 @@ def require_closed(session: Session, round_id: int) -> None:
     round_ = get_round(session, round_id)
     if round_.status not in (RoundStatus.CLOSED, RoundStatus.PUBLISHED):
         raise InvalidState(
-            f"Only a closed round's files are scrubbed: round {round_id} is {round_.status.value}.",
+            "Only a closed round's files are scrubbed: round {round_id} is {status}.",
+            params={"round_id": round_id, "status": round_.status.value},
             status=round_.status.value,
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import date
 
@@ -9,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app import i18n
-from app.i18n_catalog import extracted, po_path, read_catalog
+from app.i18n_catalog import ERROR_CLASSES, ROOT, extracted, po_path, read_catalog
 from tests.i18n_helpers import english_on_page
 
 FIELDS = re.compile(r"\{[a-z_]*(?:![rs])?\}|%\([a-z_]+\)s")
@@ -52,6 +53,27 @@ class TestCatalogues:
         i18n.set_locale("en")
         assert i18n.gettext("Log in") == "Log in"
         i18n.set_locale("vi")
+
+
+class TestErrorTemplates:
+    """Domain errors carry templates, so that every message can be translated."""
+
+    def test_no_domain_error_is_raised_with_an_f_string(self) -> None:
+        """An f-string message cannot be a msgid: use a template and params."""
+        offenders = []
+        for folder in ("ballots", "app"):
+            for path in (ROOT / folder).rglob("*.py"):
+                for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+                    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+                        continue
+                    index = 1 if node.func.id == "Problem" else 0
+                    if (
+                        node.func.id in (*ERROR_CLASSES, "Problem")
+                        and len(node.args) > index
+                        and isinstance(node.args[index], ast.JoinedStr)
+                    ):
+                        offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+        assert not offenders
 
 
 class TestFormats:
