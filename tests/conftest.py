@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,16 +28,33 @@ from ballots.db import make_engine
 from ballots.scrub import ScrubResult
 
 PG_ENV = "PHIEUKIN_TEST_DATABASE_URL"
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# The project's own sample district, the one `phieukin demo` loads: the suite needs nothing
+# beside the repository.
+SAMPLE_DATA = Path(__file__).resolve().parents[1] / "app" / "demo_data"
 TEST_SECRET = "test-secret-key-" + "x" * 32
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The sample district (../shared/data beside the repository)."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip("../shared/data is not beside the repository")
-    return SHARED_DATA
+def sample_data() -> Path:
+    """The sample district shipped in app/demo_data (units and subjects CSV)."""
+    return SAMPLE_DATA
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the run with one line that counts the skips by reason (after pytest's own)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    reasons: Counter[str] = Counter()
+    for report in reporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    if not reasons:
+        reporter.write_line("skipped by reason: none")
+        return
+    counted = "; ".join(f"{n} x {reason}" for reason, n in reasons.most_common())
+    reporter.write_line(f"skipped by reason: {counted}")
 
 
 def _postgres_url() -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -14,11 +13,17 @@ from ballots.questionnaire import default_questionnaire, parse_questionnaire
 class TestQuestionnaireSchema:
     """Validation of questionnaires."""
 
-    def test_shipped_default_equals_the_districts_file(self, shared_data: Path) -> None:
-        """The package's copy is the district's default questionnaire."""
-        district = json.loads((shared_data / "questionnaire_default.json").read_text("utf-8"))
-        assert default_questionnaire() == parse_questionnaire(district)
-        assert len(default_questionnaire().criteria) == 7
+    def test_shipped_default_is_the_districts_questionnaire(self, sample_data: Path) -> None:
+        """The package's copy has the district's seven criteria and a label for every role."""
+        shipped = default_questionnaire()
+        assert len(shipped.criteria) == 7
+        assert [f.key for f in shipped.free_text] == ["strengths", "shortcomings", "suggestions"]
+        roles_in_sample = {
+            row.split(",")[1]
+            for row in (sample_data / "long_bien_subjects.csv").read_text("utf-8").splitlines()[1:]
+            if row
+        }
+        assert roles_in_sample <= {role.value for role in shipped.roles}
 
     def test_unknown_keys_are_refused(self) -> None:
         """A misspelt field is an error, not silently ignored."""
