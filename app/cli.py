@@ -5,13 +5,17 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from app import migrations
+from app.errors import console_line
 from app.settings import get_settings
 from ballots import (
     account_admin,
@@ -24,6 +28,7 @@ from ballots import (
     minutes,
     rounds,
     scrub,
+    subjects,
     tokens,
     units,
 )
@@ -58,8 +63,8 @@ CLI_ACTOR = f"cli:{getpass.getuser()}"
 SAMPLE_DIR_HELP = "Folder with long_bien_units.csv and long_bien_subjects.csv."
 
 
-def _factory():  # type: ignore[no-untyped-def]
-    return make_session_factory(make_engine(get_settings().database_url))
+def _engine() -> Engine:
+    return make_engine(get_settings().database_url)
 
 
 YesOpt = Annotated[
@@ -75,11 +80,17 @@ def _confirm(yes: bool, what: str) -> None:
     typer.confirm("Go ahead?", abort=True)
 
 
-def _fail(exc: DomainError) -> None:
-    typer.secho(f"Error: {exc.message}", fg=typer.colors.RED, err=True)
-    for problem in exc.details.get("errors", []) or []:
-        typer.echo(f"  {problem}", err=True)
-    raise typer.Exit(code=1)
+@contextmanager
+def use_case(engine: Engine | None = None) -> Iterator[Session]:
+    """One command, one transaction; a domain error is printed from the table, exit code 1."""
+    try:
+        with transaction(make_session_factory(engine or _engine())) as session:
+            yield session
+    except DomainError as exc:
+        typer.secho(console_line(exc), fg=typer.colors.RED, err=True)
+        for problem in exc.details.get("errors", []) or []:
+            typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(code=1) from None
 
 
 @cli.command()
@@ -129,25 +140,22 @@ def admin_create(
 ) -> None:
     """Create a staff account; the password is read from a prompt or standard input."""
     password = _read_password()
-    try:
-        with transaction(_factory()) as session:
-            user = accounts.create_user(
-                session,
-                username=username,
-                full_name=full_name or username,
-                role=role,
-                password=password,
-                actor=CLI_ACTOR,
-            )
-            typer.echo(f"Created {user.role.value} {user.username}.")
-    except DomainError as exc:
-        _fail(exc)
+    with use_case() as session:
+        user = accounts.create_user(
+            session,
+            username=username,
+            full_name=full_name or username,
+            role=role,
+            password=password,
+            actor=CLI_ACTOR,
+        )
+        typer.echo(f"Created {user.role.value} {user.username}.")
 
 
 @admin_cli.command("list")
 def admin_list() -> None:
     """Every account with its role and whether it is active."""
-    with transaction(_factory()) as session:
+    with use_case() as session:
         users = account_admin.list_users(session)
         for u in users:
             state = "active" if u.is_active else "disabled"
@@ -162,22 +170,16 @@ def admin_disable(username: str, yes: YesOpt = False) -> None:
         f"Disabling {username} logs it out everywhere now. It can be enabled again later, "
         "but the sessions ended cannot be restored.",
     )
-    try:
-        with transaction(_factory()) as session:
-            account_admin.disable_user(session, username, actor=CLI_ACTOR)
-    except DomainError as exc:
-        _fail(exc)
+    with use_case() as session:
+        account_admin.disable_user(session, username, actor=CLI_ACTOR)
     typer.echo(f"{username} is disabled.")
 
 
 @admin_cli.command("enable")
 def admin_enable(username: str) -> None:
     """Let a disabled account log in again."""
-    try:
-        with transaction(_factory()) as session:
-            account_admin.enable_user(session, username, actor=CLI_ACTOR)
-    except DomainError as exc:
-        _fail(exc)
+    with use_case() as session:
+        account_admin.enable_user(session, username, actor=CLI_ACTOR)
     typer.echo(f"{username} is enabled.")
 
 
@@ -185,11 +187,8 @@ def admin_enable(username: str) -> None:
 def admin_reset_password(username: str, yes: YesOpt = False) -> None:
     """Forget a password and print a one-time setup code to hand over in person."""
     _confirm(yes, f"The password of {username} stops working now and its sessions end.")
-    try:
-        with transaction(_factory()) as session:
-            reset = account_admin.reset_password(session, username, actor=CLI_ACTOR, now=utcnow())
-    except DomainError as exc:
-        _fail(exc)
+    with use_case() as session:
+        reset = account_admin.reset_password(session, username, actor=CLI_ACTOR, now=utcnow())
     typer.echo(f"Setup code for {reset.user.username}: {reset.setup_code}")
     typer.echo(f"Valid until {reset.expires_at:%Y-%m-%d %H:%M} UTC, once, at /setup.")
 
@@ -197,11 +196,8 @@ def admin_reset_password(username: str, yes: YesOpt = False) -> None:
 @import_cli.command("units")
 def import_units(file: Path) -> None:
     """Create or update units from CSV (code,kind,level,name,ward[,electorate])."""
-    try:
-        with transaction(_factory()) as session:
-            summary = units.import_units(session, file.read_bytes(), actor=CLI_ACTOR)
-    except DomainError as exc:
-        _fail(exc)
+    with use_case() as session:
+        summary = units.import_units(session, file.read_bytes(), actor=CLI_ACTOR)
     typer.echo(f"Units: {summary.created} created, {summary.updated} updated.")
 
 
@@ -210,13 +206,10 @@ def import_subjects(
     file: Path, round_id: Annotated[int, typer.Option("--round", help="Round id.")]
 ) -> None:
     """Record who heads each unit in a round from CSV (unit_code,role,full_name)."""
-    try:
-        with transaction(_factory()) as session:
-            created, updated = rounds.import_subjects(
-                session, round_id, file.read_bytes(), actor=CLI_ACTOR
-            )
-    except DomainError as exc:
-        _fail(exc)
+    with use_case() as session:
+        created, updated = subjects.import_subjects(
+            session, round_id, file.read_bytes(), actor=CLI_ACTOR
+        )
     typer.echo(f"Subjects: {created} created, {updated} updated.")
 
 
@@ -237,21 +230,18 @@ def tokens_issue(
     if out.exists():
         typer.secho(f"Error: {out} exists; slips are never overwritten.", fg="red", err=True)
         raise typer.Exit(code=1)
-    try:
-        with transaction(_factory()) as session:
-            issued = tokens.issue_slips(
-                session,
-                round_id,
-                unit,
-                count,
-                base_url=get_settings().public_base_url,
-                actor=CLI_ACTOR,
-                override_electorate=override_electorate,
-            )
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_bytes(issued.pdf)
-    except DomainError as exc:
-        _fail(exc)
+    with use_case() as session:
+        issued = tokens.issue_slips(
+            session,
+            round_id,
+            unit,
+            count,
+            base_url=get_settings().public_base_url,
+            actor=CLI_ACTOR,
+            override_electorate=override_electorate,
+        )
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(issued.pdf)
     typer.echo(f"Batch {issued.batch.id}: {count} slips for {issued.unit.name} in {out}")
 
 
@@ -263,11 +253,8 @@ def tokens_void(
 ) -> None:
     """Void a batch: its unused slips stop working."""
     _confirm(yes, f"Voiding batch {batch} stops its unused slips for good. This cannot be undone.")
-    try:
-        with transaction(_factory()) as session:
-            tokens.void_batch(session, batch, actor=CLI_ACTOR, reason=reason)
-    except DomainError as exc:
-        _fail(exc)
+    with use_case() as session:
+        tokens.void_batch(session, batch, actor=CLI_ACTOR, reason=reason)
     typer.echo(f"Batch {batch} is void.")
 
 
@@ -289,7 +276,7 @@ def lottery_draw(
     yes: YesOpt = False,
 ) -> None:
     """Draw the schools of a round and print the proof."""
-    with transaction(_factory()) as session:
+    with use_case() as session:
         redraw = lottery.current_draw(session, round_id) is not None
     if redraw:
         _confirm(
@@ -297,31 +284,25 @@ def lottery_draw(
             f"Round {round_id} already has a draw. A redraw replaces its schools; both draws "
             "stay in the audit log. This cannot be undone.",
         )
-    try:
-        with transaction(_factory()) as session:
-            draw = lottery.draw_schools(
-                session,
-                round_id,
-                phrase=phrase,
-                counts=_parse_counts(counts),
-                excluded=exclude or [],
-                reason=reason,
-                actor=CLI_ACTOR,
-            )
-            proof = lottery.proof(draw)
-    except DomainError as exc:
-        _fail(exc)
+    with use_case() as session:
+        draw = lottery.draw_schools(
+            session,
+            round_id,
+            phrase=phrase,
+            counts=_parse_counts(counts),
+            excluded=exclude or [],
+            reason=reason,
+            actor=CLI_ACTOR,
+        )
+        proof = lottery.proof(draw)
     typer.echo(json.dumps(proof, ensure_ascii=False, indent=1))
 
 
 @lottery_cli.command("verify")
 def lottery_verify(round_id: RoundOpt) -> None:
     """Re-run the stored draw and say whether it matches."""
-    try:
-        with transaction(_factory()) as session:
-            result = lottery.verify_draw(session, round_id)
-    except DomainError as exc:
-        _fail(exc)
+    with use_case() as session:
+        result = lottery.verify_draw(session, round_id)
     if result.matches:
         typer.echo(f"Lottery of round {round_id} verifies: seed {result.recomputed_seed}")
         return
@@ -343,12 +324,9 @@ def _transition(move: str, round_id: int, yes: bool) -> None:
         "close": lifecycle.close_round,
         "publish": lifecycle.publish_round,
     }[move]
-    engine = make_engine(get_settings().database_url)
-    try:
-        with transaction(make_session_factory(engine)) as session:
-            done = action(session, round_id, actor=CLI_ACTOR)
-    except DomainError as exc:
-        _fail(exc)
+    engine = _engine()
+    with use_case(engine) as session:
+        done = action(session, round_id, actor=CLI_ACTOR)
     typer.echo(f"Round {round_id} is {done.round.status.value}.")
     scrubbed = move != "close" or _scrub_and_report(engine, round_id)  # after the commit
     typer.echo(f"Write on the minutes: audit head {done.head_seq}:{done.head_hash}")
@@ -389,12 +367,9 @@ def round_close(round_id: int, yes: YesOpt = False) -> None:
 @round_cli.command("scrub")
 def round_scrub(round_id: int) -> None:
     """Clear deleted ballot content from the database files again, and verify it."""
-    engine = make_engine(get_settings().database_url)
-    try:
-        with transaction(make_session_factory(engine)) as session:
-            scrub.require_closed(session, round_id)
-    except DomainError as exc:
-        _fail(exc)
+    engine = _engine()
+    with use_case(engine) as session:
+        scrub.require_closed(session, round_id)
     if not _scrub_and_report(engine, round_id):
         raise typer.Exit(code=1)
 
@@ -407,12 +382,9 @@ def check(
     ] = None,
 ) -> None:
     """Consistency: ballots = spent slips per unit = receipts, audit chain, close anchor."""
-    try:
-        with transaction(_factory()) as session:
-            ids = round_ids or [r.id for r in rounds.list_rounds(session)]
-            reports = [consistency.check_round(session, rid) for rid in ids]
-    except DomainError as exc:
-        _fail(exc)
+    with use_case() as session:
+        ids = round_ids or [r.id for r in rounds.list_rounds(session)]
+        reports = [consistency.check_round(session, rid) for rid in ids]
     for report in reports:
         typer.echo(f"Round {report.round_id}: {'consistent' if report.ok else 'NOT consistent'}")
         for finding in report.findings:
@@ -436,11 +408,8 @@ def round_minutes(
     """Write the round's minutes (biên bản) as a PDF to print and sign."""
     from app.web.minutes_pdf import render_minutes_pdf
 
-    try:
-        with transaction(_factory()) as session:
-            pdf = render_minutes_pdf(minutes.gather(session, round_id))
-    except DomainError as exc:
-        _fail(exc)
+    with use_case() as session:
+        pdf = render_minutes_pdf(minutes.gather(session, round_id))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(pdf)
     typer.echo(f"Minutes of round {round_id} in {out}")
@@ -451,11 +420,8 @@ def audit_verify(
     head: Annotated[str | None, typer.Option(help="SEQ:HASH written down earlier.")] = None,
 ) -> None:
     """Check the whole chain; with --head, also that nothing after it was cut off."""
-    try:
-        with transaction(_factory()) as session:
-            verdict = audit.verify(session, audit.parse_head(head) if head else None)
-    except DomainError as exc:
-        _fail(exc)
+    with use_case() as session:
+        verdict = audit.verify(session, audit.parse_head(head) if head else None)
     if verdict.ok:
         shown = f"{verdict.head[0]}:{verdict.head[1]}" if verdict.head else "empty"
         typer.echo(f"Audit chain verifies: {verdict.entries_checked} entries, head {shown}")
@@ -471,20 +437,15 @@ def audit_verify(
 @leaders_cli.command("create")
 def leaders_create(round_id: RoundOpt) -> None:
     """Make a login per head; prints each setup code once (hand them over sealed)."""
-    try:
-        with transaction(_factory()) as session:
-            invites = leaders.create_leader_accounts(
-                session, round_id, actor=CLI_ACTOR, now=utcnow()
-            )
-    except DomainError as exc:
-        _fail(exc)
+    with use_case() as session:
+        invites = leaders.create_leader_accounts(session, round_id, actor=CLI_ACTOR, now=utcnow())
     for i in invites:
         code = i.setup_code or "(existing account linked)"
         typer.echo(f"{i.username:12} {code:22} {i.full_name} - {i.role} - {i.unit_name}")
     typer.echo(f"{len(invites)} heads. Each chooses a password at /setup with the code.")
 
 
-def _progress_line():  # type: ignore[no-untyped-def]
+def _progress_line() -> Callable[[str], None]:
     """One line on standard error that says what the demo is doing, rewritten in place."""
     steps = iter(range(1, 100))
     tty = sys.stderr.isatty()
@@ -516,20 +477,17 @@ def demo(
     migrations.upgrade(settings.database_url)
     key = settings.secret_key_bytes()
     engine = make_engine(settings.database_url)
-    try:
-        with transaction(make_session_factory(engine)) as session:
-            result = load_demo(
-                session,
-                sample_dir=sample_dir,
-                threshold=settings.anonymity_threshold,
-                base_url=settings.public_base_url,
-                slips_root=Path("slips"),
-                secret_key=key,
-                progress=progress,
-            )
-            progress("Saving")
-    except DomainError as exc:
-        _fail(exc)
+    with use_case(engine) as session:
+        result = load_demo(
+            session,
+            sample_dir=sample_dir,
+            threshold=settings.anonymity_threshold,
+            base_url=settings.public_base_url,
+            slips_root=Path("slips"),
+            secret_key=key,
+            progress=progress,
+        )
+        progress("Saving")
     progress("")
     # The demo closed rounds: leave no deleted ballot in the file.
     scrubbed = scrub.scrub(engine)

@@ -29,7 +29,9 @@ from ballots import (
     leaders,
     lifecycle,
     lottery,
+    participants,
     rounds,
+    subjects,
     tally,
     tokens,
     units,
@@ -196,11 +198,11 @@ def _new_round(session: Session, title: str, year: int, threshold: int, folder: 
         anonymity_threshold=threshold,
         actor=ACTOR,
     )
-    rounds.import_subjects(
+    subjects.import_subjects(
         session, round_.id, (folder / "long_bien_subjects.csv").read_bytes(), actor=ACTOR
     )
     wards = [u for u in units.list_units(session) if u.kind is UnitKind.WARD]
-    rounds.set_round_units(session, round_.id, [(w.code, None) for w in wards], actor=ACTOR)
+    participants.set_round_units(session, round_.id, [(w.code, None) for w in wards], actor=ACTOR)
     return round_.id
 
 
@@ -208,7 +210,7 @@ def _past_round(session: Session, rng: random.Random, threshold: int, folder: Pa
     round_id = _new_round(session, PAST_TITLE, 2022, threshold, folder)
     tokens.issue_tokens(session, round_id, TRY_UNIT, 1, actor=ACTOR)  # opening needs slips
     lifecycle.open_round(session, round_id, actor=ACTOR)
-    for participant in rounds.list_round_units(session, round_id):
+    for participant in participants.list_round_units(session, round_id):
         _vote(session, rng, round_id, participant.unit.code, rng.randint(12, 20))
     lifecycle.close_round(session, round_id, actor=ACTOR)
     lifecycle.publish_round(session, round_id, actor=ACTOR)
@@ -226,17 +228,17 @@ def _sample_round(
 ) -> int:
     round_id = _new_round(session, DEMO_TITLE, 2023, threshold, folder)
     lottery.draw_schools(session, round_id, phrase=DEMO_PHRASE, actor=ACTOR)
-    participants = rounds.list_round_units(session, round_id)
+    taking_part = participants.list_round_units(session, round_id)
     title = rounds.get_round(session, round_id).title
     issued = {
         p.unit.code: tokens.issue_tokens(session, round_id, p.unit.code, p.electorate, actor=ACTOR)
-        for p in participants
+        for p in taking_part
     }
     lifecycle.open_round(session, round_id, actor=ACTOR)
-    quiet = next(p.unit for p in participants if p.unit.kind is UnitKind.SCHOOL)
+    quiet = next(p.unit for p in taking_part if p.unit.kind is UnitKind.SCHOOL)
     slips_dir = slips_root / f"round-{round_id}"
     slips_dir.mkdir(parents=True, exist_ok=True)
-    for p in participants:
+    for p in taking_part:
         plain = issued[p.unit.code].tokens
         voters = threshold - 2 if p.unit.id == quiet.id else int(len(plain) * rng.uniform(0.7, 0.9))
         form = casting.preview(session, plain[0])
@@ -313,17 +315,17 @@ def load_demo(
         result.try_urls = [slip_url(base_url, t) for t in handed.tokens]
     draw = lottery.get_draw(session, result.round_id)
     result.lottery, result.lottery_seed = draw.chosen, draw.seed
-    participants = rounds.list_round_units(session, result.round_id)
+    taking_part = participants.list_round_units(session, result.round_id)
     result.units = len(units.list_units(session))
-    result.wards = sum(1 for p in participants if p.unit.kind is UnitKind.WARD)
-    result.schools = sum(1 for p in participants if p.unit.kind is UnitKind.SCHOOL)
-    result.subjects = len(rounds.list_subjects(session, result.round_id))
+    result.wards = sum(1 for p in taking_part if p.unit.kind is UnitKind.WARD)
+    result.schools = sum(1 for p in taking_part if p.unit.kind is UnitKind.SCHOOL)
+    result.subjects = len(subjects.list_subjects(session, result.round_id))
     per_unit = tally.ballots_per_unit(session, result.round_id)
     result.ballots = sum(per_unit.values())
     k = rounds.get_round(session, result.round_id).anonymity_threshold
     result.below_threshold = ", ".join(
         f"{p.unit.name} ({per_unit.get(p.unit.id, 0)} ballots, k = {k})"
-        for p in participants
+        for p in taking_part
         if per_unit.get(p.unit.id, 0) < k
     )
     progress("Logins")
@@ -333,7 +335,7 @@ def load_demo(
     result.logins = {DEMO_ADMIN: password, DEMO_OBSERVER: observer_pw}
     head = next(
         s
-        for s in rounds.list_subjects(session, result.round_id)
+        for s in subjects.list_subjects(session, result.round_id)
         if s.unit.code == TRY_UNIT and s.role is Role.WARD_PARTY_SECRETARY
     )
     leader = leaders.account_of(session, head.id)

@@ -1,7 +1,13 @@
-"""Domain errors to HTTP: the one table of status codes, and the JSON/HTML handlers."""
+"""Domain errors at the edge: the one table, and the JSON, HTML and console renderers.
+
+``RULES`` gives each class of ``ballots.errors`` its HTTP status, its message key and the
+sentence a page falls back to. The JSON handler, the staff pages and the ``phieukin``
+command read it; no route, page or command maps an error a second time.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,37 +18,70 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.i18n import N_, gettext, has_translation
 from ballots import errors
 
-STATUS: dict[type[errors.DomainError], int] = {
-    errors.NotFound: 404,
-    errors.InvalidInput: 422,
-    errors.InvalidState: 409,
-    errors.AlreadyExists: 409,
-    errors.AuthenticationFailed: 401,
-    errors.TooManyAttempts: 429,
-    errors.PermissionDenied: 403,
-    errors.MistypedCode: 422,
-    errors.UnknownCode: 404,
-    errors.CodeAlreadyUsed: 409,
-    errors.VotingNotOpen: 409,
-    errors.VotingClosed: 409,
-    errors.BatchVoided: 410,
-    errors.InvalidBallot: 422,
-    errors.TooManyGuesses: 429,
+
+@dataclass(frozen=True)
+class Rule:
+    """How the edge renders one class of domain error.
+
+    ``key`` is the ``code`` of the JSON body, the key the voting page words in the voter's
+    language (app/web/vote_text.py) and the tag the console prints. ``fallback`` is what a
+    page says when the error's own message has no translation.
+    """
+
+    status: int
+    key: str
+    fallback: str | None = None
+
+
+# The one table: JSON, HTML pages and the CLI all read it; no route maps an error again.
+RULES: dict[type[errors.DomainError], Rule] = {
+    errors.DomainError: Rule(400, "domainerror", N_("This cannot be done.")),
+    errors.NotFound: Rule(404, "notfound", N_("This was not found.")),
+    errors.InvalidInput: Rule(422, "invalidinput", N_("The input is not valid.")),
+    errors.InvalidState: Rule(
+        409, "invalidstate", N_("This cannot be done in the current state of the round.")
+    ),
+    errors.AlreadyExists: Rule(409, "alreadyexists", N_("This already exists.")),
+    errors.AuthenticationFailed: Rule(
+        401, "authenticationfailed", N_("Wrong username or password.")
+    ),
+    errors.TooManyAttempts: Rule(429, "toomanyattempts", N_("Too many attempts. Try again later.")),
+    errors.PermissionDenied: Rule(403, "permissiondenied", N_("Your account cannot do this.")),
+    errors.VotingError: Rule(400, "voting_error"),
+    errors.MistypedCode: Rule(422, "mistyped_code"),
+    errors.UnknownCode: Rule(404, "unknown_code"),
+    errors.CodeAlreadyUsed: Rule(409, "already_used"),
+    errors.VotingNotOpen: Rule(409, "not_open"),
+    errors.VotingClosed: Rule(409, "closed"),
+    errors.BatchVoided: Rule(410, "batch_voided"),
+    errors.InvalidBallot: Rule(422, "invalid_answers"),
+    errors.TooManyGuesses: Rule(429, "too_many_attempts"),
 }
 
 
-# A page never shows English to a Vietnamese reader: a message without its own translation
-# (text from a library, say) falls back to the sentence of its class.
-FALLBACK: dict[type[errors.DomainError], str] = {
-    errors.NotFound: N_("This was not found."),
-    errors.InvalidInput: N_("The input is not valid."),
-    errors.InvalidState: N_("This cannot be done in the current state of the round."),
-    errors.AlreadyExists: N_("This already exists."),
-    errors.AuthenticationFailed: N_("Wrong username or password."),
-    errors.TooManyAttempts: N_("Too many attempts. Try again later."),
-    errors.PermissionDenied: N_("Your account cannot do this."),
-    errors.DomainError: N_("This cannot be done."),
-}
+def rule_for(exc: errors.DomainError) -> Rule:
+    """The rule of a domain error: the most specific class in the table wins."""
+    for cls in type(exc).__mro__:
+        if cls in RULES:
+            return RULES[cls]
+    return RULES[errors.DomainError]
+
+
+def status_for(exc: errors.DomainError) -> int:
+    """The HTTP status of a domain error."""
+    return rule_for(exc).status
+
+
+def key_for(exc: errors.DomainError) -> str:
+    """The message key of a domain error (the JSON ``code``)."""
+    return rule_for(exc).key
+
+
+def console_line(exc: errors.DomainError) -> str:
+    """What the ``phieukin`` command prints for a domain error."""
+    return f"Error ({key_for(exc)}): {exc.message}"
+
+
 # Words that services put into their messages as fields: translated where they appear.
 FIELD_WORDS = (
     N_("draft"),
@@ -88,22 +127,15 @@ def message_for(exc: errors.DomainError) -> str:
     if text:
         return text
     for cls in type(exc).__mro__:
-        if cls in FALLBACK:
-            return gettext(FALLBACK[cls])
-    return gettext(FALLBACK[errors.DomainError])
+        fallback = RULES[cls].fallback if cls in RULES else None
+        if fallback:
+            return gettext(fallback)
+    return gettext(N_("This cannot be done."))
 
 
 def problem_text(problem: errors.Problem) -> str:
     """One line-numbered problem of an uploaded file, in the viewer's language."""
     return translate(problem.template, dict(problem.params)) or problem.message
-
-
-def status_for(exc: errors.DomainError) -> int:
-    """The HTTP status of a domain error (most specific class wins)."""
-    for cls in type(exc).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    return 400
 
 
 def _wants_html(request: Request) -> bool:
@@ -141,6 +173,29 @@ def error_page(
     return response
 
 
+def refusal_page(
+    request: Request,
+    exc: errors.DomainError,
+    *,
+    message: str | None = None,
+    user: object | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The error page for a refusal a route caught: status from the table, the message given
+    (a page may word it more closely) or the error's own, translated."""
+    return error_page(
+        request,
+        status_for(exc),
+        message or message_for(exc),
+        user=user,
+        headers={**(headers or {}), **_retry_after(exc.details)},
+    )
+
+
+def _retry_after(details: dict[str, Any]) -> dict[str, str]:
+    return {"Retry-After": str(details["retry_after"])} if "retry_after" in details else {}
+
+
 def _respond(
     request: Request,
     status: int,
@@ -150,9 +205,7 @@ def _respond(
     page_message: str | None = None,
 ) -> Response:
     details = details or {}
-    headers = {}
-    if "retry_after" in details:
-        headers["Retry-After"] = str(details["retry_after"])
+    headers = _retry_after(details)
     if _wants_html(request):
         return error_page(request, status, page_message or message, headers=headers)
     return JSONResponse(error_body(message, code, details), status_code=status, headers=headers)
@@ -163,8 +216,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(errors.DomainError)
     async def _domain(request: Request, exc: errors.DomainError) -> Response:
-        code = getattr(exc, "code", None) or type(exc).__name__.lower()
-        return _respond(request, status_for(exc), exc.message, code, exc.details, message_for(exc))
+        rule = rule_for(exc)
+        return _respond(request, rule.status, exc.message, rule.key, exc.details, message_for(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

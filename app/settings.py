@@ -12,6 +12,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from ballots.thresholds import DEFAULT_ANONYMITY_THRESHOLD, MIN_ANONYMITY_THRESHOLD
+
 SECRET_KEY_FILE = "phieukin.secret_key"  # noqa: S105 - a file name, not a secret
 
 
@@ -23,7 +25,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./phieukin.db"
     secret_key: SecretStr | None = None
     public_base_url: str = "http://127.0.0.1:8000"
-    anonymity_threshold: int = Field(default=5, ge=3)
+    anonymity_threshold: int = Field(
+        default=DEFAULT_ANONYMITY_THRESHOLD, ge=MIN_ANONYMITY_THRESHOLD
+    )
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     # Per-client login attempts allowed per minute before answers slow down.
     login_attempts_per_minute: int = Field(default=10, ge=1)

@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from app import csrf, i18n
+from ballots.accounts import MIN_PASSWORD_LENGTH
 from ballots.vocabulary import RoundStatus
 
 STATUS_LABELS = {
@@ -61,5 +62,7 @@ def make_templates(directory: Path) -> Jinja2Templates:
         language_links=switch_links,
         csrf_field=csrf.field,
         status_label=status_label,
+        # Forms state the domain's rule, never a number of their own.
+        min_password_length=MIN_PASSWORD_LENGTH,
     )
     return Jinja2Templates(env=env)

@@ -19,11 +19,12 @@ from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, joinedload
 
 from ballots.questionnaire import Questionnaire, parse_questionnaire
-from ballots.rounds import Round, Subject
+from ballots.rounds import Round
+from ballots.subjects import Subject
+from ballots.thresholds import comment_threshold
 from ballots.units import Unit
 from ballots.vocabulary import Role
 
-_ROLE_ORDER = {Role.WARD_PARTY_SECRETARY: 0, Role.WARD_CHAIRPERSON: 1, Role.SCHOOL_PRINCIPAL: 2}
 # ~3,100 units take part in a city-wide round; the bound only stops unbounded growth.
 MAX_FORMS = 20_000
 
@@ -67,7 +68,7 @@ def load_form(session: Session, round_id: int, unit_id: int) -> BallotForm:
     )
     subjects = sorted(
         (BallotSubject(id=s.id, role=s.role, full_name=s.person.full_name) for s in rows),
-        key=lambda s: _ROLE_ORDER[s.role],
+        key=lambda s: s.role.rank,
     )
     k = round_.anonymity_threshold
     return BallotForm(
@@ -76,7 +77,7 @@ def load_form(session: Session, round_id: int, unit_id: int) -> BallotForm:
         subjects=subjects,
         questionnaire=parse_questionnaire(round_.questionnaire),
         anonymity_threshold=k,
-        comment_threshold=max(k, 5),
+        comment_threshold=comment_threshold(k),
     )
 
 

@@ -1,4 +1,4 @@
-"""Domain errors: one tree, mapped to HTTP status codes in one place in ``app/``."""
+"""Domain errors: one tree. Their HTTP status and message key are the table in ``app/errors.py``."""
 
 from __future__ import annotations
 
@@ -103,62 +103,39 @@ class PermissionDenied(DomainError):
 
 
 class VotingError(DomainError):
-    """A refusal on the voting path; ``code`` lets the page say it in the voter's language."""
-
-    code = "voting_error"
-
-    def __init__(
-        self, template: str, /, *, params: Mapping[str, object] | None = None, **details: Any
-    ) -> None:
-        super().__init__(template, params=params, code=self.code, **details)
+    """A refusal on the voting path; the page words each subclass in the voter's language."""
 
 
 class MistypedCode(VotingError):
     """The code fails its check character: a typo, caught before any lookup."""
 
-    code = "mistyped_code"
-
 
 class UnknownCode(VotingError):
     """No slip has this code."""
-
-    code = "unknown_code"
 
 
 class CodeAlreadyUsed(VotingError):
     """This slip has already been used to vote."""
 
-    code = "already_used"
-
 
 class VotingNotOpen(VotingError, InvalidState):
     """The round has not opened for voting yet."""
-
-    code = "not_open"
 
 
 class VotingClosed(VotingError, InvalidState):
     """The round no longer accepts votes."""
 
-    code = "closed"
-
 
 class BatchVoided(VotingError):
     """The slip belongs to a batch that was voided (lost slips)."""
-
-    code = "batch_voided"
 
 
 class InvalidBallot(VotingError):
     """The answers do not fit the questionnaire; ``field`` names the first problem."""
 
-    code = "invalid_answers"
-
 
 class TooManyGuesses(VotingError):
     """Too many unknown codes from one device."""
-
-    code = "too_many_attempts"
 
     def __init__(self, template: str, retry_after: int) -> None:
         super().__init__(template, params={"seconds": retry_after}, retry_after=retry_after)

@@ -12,7 +12,8 @@ from ballots import accounts, audit, setup_codes
 from ballots.accounts import LeaderSubject, User
 from ballots.errors import InvalidState
 from ballots.reports import subjects_taking_part
-from ballots.rounds import Round, Subject, get_round
+from ballots.rounds import Round, get_round
+from ballots.subjects import Subject
 from ballots.vocabulary import RoundStatus, UserRole
 
 # Kept under these names for callers that know leaders only.

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from ballots import audit, ballot_box
 from ballots.db import utcnow
 from ballots.errors import InvalidState, VotingClosed, VotingNotOpen
-from ballots.rounds import Round, RoundUnit, get_round
+from ballots.participants import RoundUnit
+from ballots.rounds import Round, get_round
 from ballots.tokens import Token, TokenBatch
 from ballots.vocabulary import RoundStatus
 

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ballots import audit
 from ballots.db import Base, as_utc, utcnow
 from ballots.errors import InvalidInput, InvalidState, NotFound
-from ballots.rounds import RoundUnit, get_round, require_draft
+from ballots.participants import RoundUnit
+from ballots.rounds import get_round, require_draft
 from ballots.tokens import round_has_tokens
 from ballots.units import Unit
 from ballots.vocabulary import UnitKind

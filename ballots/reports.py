@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session, joinedload
 from ballots import audit, tally
 from ballots.accounts import User, leader_subject_ids
 from ballots.errors import InvalidState, NotFound
+from ballots.participants import RoundUnit
 from ballots.questionnaire import Questionnaire, parse_questionnaire
-from ballots.rounds import Round, RoundUnit, Subject, get_round
+from ballots.rounds import Round, get_round
+from ballots.subjects import Subject
+from ballots.thresholds import comment_threshold
 from ballots.vocabulary import Role, RoundStatus, UserRole
 
-MIN_COMMENT_BALLOTS = 5
 RESULTS_VISIBLE = (RoundStatus.CLOSED, RoundStatus.PUBLISHED)
 
 
@@ -247,7 +249,7 @@ def subject_report(session: Session, subject_id: int, *, viewer: User) -> Subjec
         role=subject.role,
         full_name=subject.person.full_name,
         threshold=k,
-        comment_threshold=max(k, MIN_COMMENT_BALLOTS),
+        comment_threshold=comment_threshold(k),
         enough=False,
         scale={o.value: o.vi for o in questionnaire.scale.options},
         trend=_trend(session, subject, round_, viewer),
@@ -273,9 +275,7 @@ def subject_report(session: Session, subject_id: int, *, viewer: User) -> Subjec
         for q, c in zip(questionnaire.criteria, criteria, strict=True)
     ]
     shown_comments = (
-        tally.comments(session, round_.id, subject.id)
-        if ballots >= max(k, MIN_COMMENT_BALLOTS)
-        else None
+        tally.comments(session, round_.id, subject.id) if ballots >= comment_threshold(k) else None
     )
     return replace(
         withheld,

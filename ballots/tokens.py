@@ -29,7 +29,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ballots import audit
 from ballots.db import Base, utcnow
 from ballots.errors import InvalidInput, InvalidState, NotFound
-from ballots.rounds import Round, RoundUnit, get_round
+from ballots.participants import RoundUnit
+from ballots.rounds import Round, get_round
 from ballots.slips import render_slips_pdf
 from ballots.units import Unit
 from ballots.vocabulary import RoundStatus

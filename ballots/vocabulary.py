@@ -32,6 +32,15 @@ class Role(StrEnum):
         """The kind of unit this role heads."""
         return UnitKind.SCHOOL if self is Role.SCHOOL_PRINCIPAL else UnitKind.WARD
 
+    @property
+    def rank(self) -> int:
+        """Where the role stands when heads are listed: secretary, chairperson, principal."""
+        return _ROLE_RANK[self]
+
+
+# Declaration order is the order ballots and results tables list a unit's heads.
+_ROLE_RANK = {role: rank for rank, role in enumerate(Role)}
+
 
 class RoundStatus(StrEnum):
     """Lifecycle of a round: draft -> open -> closed -> published."""

@@ -41,10 +41,22 @@ from sqlalchemy import Engine, create_engine, make_url, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import migrations
-from ballots import accounts, lifecycle, reports, rounds, scrub, tally, tokens, units
+from ballots import (
+    accounts,
+    lifecycle,
+    participants,
+    reports,
+    rounds,
+    scrub,
+    subjects,
+    tally,
+    tokens,
+    units,
+)
 from ballots.db import make_engine, make_session_factory, transaction
+from ballots.participants import RoundUnit
 from ballots.questionnaire import parse_questionnaire
-from ballots.rounds import RoundUnit, Subject
+from ballots.subjects import Subject
 from ballots.units import MAX_ELECTORATE
 from ballots.vocabulary import Role, UserRole
 
@@ -150,11 +162,11 @@ def set_up_round(factory: sessionmaker[Session], data: Path) -> tuple[int, int]:
         round_ = rounds.create_round(
             session, title="Đợt đo hiệu năng", year=2026, anonymity_threshold=5, actor=ACTOR
         )
-        rounds.import_subjects(
+        subjects.import_subjects(
             session, round_.id, (data / "long_bien_subjects.csv").read_bytes(), actor=ACTOR
         )
         codes = [u.code for u in units.list_units(session)]
-        rounds.set_round_units(
+        participants.set_round_units(
             session, round_.id, [(c, MAX_ELECTORATE) for c in codes], actor=ACTOR
         )
         # Opening needs live slips somewhere; one token (no PDF) is enough.

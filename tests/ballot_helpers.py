@@ -10,7 +10,7 @@ import pypdfium2 as pdfium
 import zxingcpp
 from sqlalchemy.orm import Session
 
-from ballots import casting, lifecycle, rounds, tokens, units
+from ballots import casting, lifecycle, participants, rounds, subjects, tokens, units
 from crypto.tokens import normalize_token
 
 BASE = "http://testserver"
@@ -27,17 +27,17 @@ def scan_tokens(pdf: bytes) -> list[str]:
 
 
 def open_round_with_slips(
-    session: Session, shared: Path, unit_codes: dict[str, int], threshold: int = 5
+    session: Session, sample: Path, unit_codes: dict[str, int], threshold: int = 5
 ) -> tuple[int, dict[str, list[str]]]:
     """Load the sample, make a round with these units, issue slips, open it."""
-    units.import_units(session, (shared / "long_bien_units.csv").read_bytes(), actor="test")
+    units.import_units(session, (sample / "long_bien_units.csv").read_bytes(), actor="test")
     round_ = rounds.create_round(
         session, title="Đợt thử", year=2023, anonymity_threshold=threshold, actor="test"
     )
-    rounds.import_subjects(
-        session, round_.id, (shared / "long_bien_subjects.csv").read_bytes(), actor="test"
+    subjects.import_subjects(
+        session, round_.id, (sample / "long_bien_subjects.csv").read_bytes(), actor="test"
     )
-    rounds.set_round_units(session, round_.id, [(c, None) for c in unit_codes], actor="test")
+    participants.set_round_units(session, round_.id, [(c, None) for c in unit_codes], actor="test")
     slips = {}
     for code, count in unit_codes.items():
         issued = tokens.issue_slips(

@@ -12,9 +12,11 @@ from app.api.schemas import _In
 from app.deps import CurrentAdmin, CurrentReader, CurrentUser, SessionDep
 from app.exports import Lang
 from ballots import ballot_box, leaders, reports
+from ballots.accounts import MIN_PASSWORD_LENGTH
 from ballots.db import utcnow
 from ballots.errors import InvalidState
 from ballots.rounds import get_round
+from ballots.thresholds import MIN_COMMENT_BALLOTS
 from ballots.vocabulary import RoundStatus
 
 router = APIRouter(tags=["results"])
@@ -55,7 +57,7 @@ class ReportOut(BaseModel):
     district_overall_mean: float | None
     criteria: list[CriterionOut] | None
     comments: list[dict[str, str]] | None = Field(
-        description="Random order, no metadata; null below max(k, 5) ballots"
+        description=f"Random order, no metadata; null below max(k, {MIN_COMMENT_BALLOTS}) ballots"
     )
     trend: list[TrendOut]
 
@@ -84,7 +86,7 @@ class InviteOut(BaseModel):
 class SetupIn(_In):
     username: str = Field(min_length=1, max_length=64)
     code: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=10, max_length=1024)
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
 
 
 def report_out(report: reports.SubjectReport) -> ReportOut:

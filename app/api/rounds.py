@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, UploadFile, status
 from app.api.schemas import ImportOut, RoundIn, RoundOut, RoundUnitIn, RoundUnitOut, SubjectOut
 from app.deps import CurrentAdmin, CurrentReader, SessionDep, SettingsDep
 from app.uploads import read_upload
-from ballots import rounds
+from ballots import participants, rounds, subjects
 from ballots.questionnaire import Questionnaire
 
 router = APIRouter(prefix="/rounds", tags=["rounds"])
@@ -45,17 +45,19 @@ def read_round(round_id: int, db: SessionDep, _: CurrentReader) -> rounds.Round:
 
 
 @router.get("/{round_id}/units", response_model=list[RoundUnitOut])
-def list_round_units(round_id: int, db: SessionDep, _: CurrentReader) -> list[rounds.Participant]:
+def list_round_units(
+    round_id: int, db: SessionDep, _: CurrentReader
+) -> list[participants.Participant]:
     """The units taking part, with their electorate."""
-    return rounds.list_round_units(db, round_id)
+    return participants.list_round_units(db, round_id)
 
 
 @router.put("/{round_id}/units", response_model=list[RoundUnitOut])
 def set_round_units(
     round_id: int, body: list[RoundUnitIn], db: SessionDep, admin: CurrentAdmin
-) -> list[rounds.Participant]:
+) -> list[participants.Participant]:
     """Replace the set of units taking part (draft only); electorate defaults to the unit's."""
-    return rounds.set_round_units(
+    return participants.set_round_units(
         db, round_id, [(u.unit_code, u.electorate) for u in body], actor=admin.username
     )
 
@@ -71,7 +73,7 @@ def list_subjects(round_id: int, db: SessionDep, _: CurrentReader) -> list[Subje
             role=s.role,
             full_name=s.person.full_name,
         )
-        for s in rounds.list_subjects(db, round_id)
+        for s in subjects.list_subjects(db, round_id)
     ]
 
 
@@ -80,7 +82,9 @@ def import_subjects(
     round_id: int, file: UploadFile, db: SessionDep, admin: CurrentAdmin
 ) -> ImportOut:
     """Record the heads of units from CSV (unit_code,role,full_name[,person_ref]); draft only."""
-    created, updated = rounds.import_subjects(db, round_id, read_upload(file), actor=admin.username)
+    created, updated = subjects.import_subjects(
+        db, round_id, read_upload(file), actor=admin.username
+    )
     return ImportOut(created=created, updated=updated)
 
 

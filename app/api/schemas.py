@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ballots.accounts import MIN_PASSWORD_LENGTH
+from ballots.thresholds import DEFAULT_ANONYMITY_THRESHOLD, MIN_ANONYMITY_THRESHOLD
 from ballots.vocabulary import Role, RoundStatus, SchoolLevel, UnitKind, UserRole
 
 
@@ -33,7 +35,7 @@ class UserIn(_In):
     username: str = Field(min_length=3, max_length=64)
     full_name: str = Field(min_length=1, max_length=200)
     role: UserRole
-    password: str | None = Field(default=None, min_length=10, max_length=1024)
+    password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=1024)
 
 
 class RoundIn(_In):
@@ -45,7 +47,9 @@ class RoundIn(_In):
     opens_at: datetime | None = None
     closes_at: datetime | None = None
     anonymity_threshold: int | None = Field(
-        default=None, ge=3, description="k; defaults to the server's setting (5)"
+        default=None,
+        ge=MIN_ANONYMITY_THRESHOLD,
+        description=f"k; defaults to the server's setting ({DEFAULT_ANONYMITY_THRESHOLD})",
     )
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from app import auth, i18n
 from app.csrf import CsrfProtected
 from app.deps import OptionalUser, SessionDep, SettingsDep
-from app.errors import message_for
+from app.errors import message_for, status_for
 from ballots import rounds
 from ballots.errors import AuthenticationFailed, TooManyAttempts
 from ballots.vocabulary import UserRole
@@ -55,11 +55,10 @@ def login_submit(
         _, token = auth.log_in(request, db, username, password)
     except (AuthenticationFailed, TooManyAttempts) as exc:
         # Returned, not raised: the failure count must be committed with the request.
-        status_code = 429 if isinstance(exc, TooManyAttempts) else 401
         return _render(
             request,
             "login.html",
-            status_code=status_code,
+            status_code=status_for(exc),
             error=message_for(exc),
             username=username,
         )

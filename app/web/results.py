@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app import auth
 from app.deps import CurrentReader, CurrentUser, OptionalUser, SessionDep
-from app.errors import error_page, message_for
+from app.errors import message_for, refusal_page, status_for
 from app.i18n import N_, _
 from app.web import charts
 from app.web.report_pdf import (
@@ -31,12 +31,12 @@ from ballots.errors import (
     TooManyAttempts,
 )
 from ballots.questionnaire import Questionnaire, parse_questionnaire
-from ballots.vocabulary import Role, UserRole
+from ballots.vocabulary import UserRole
 
 router = APIRouter(include_in_schema=False)
 
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-ROLE_ORDER = {Role.WARD_PARTY_SECRETARY: 0, Role.WARD_CHAIRPERSON: 1, Role.SCHOOL_PRINCIPAL: 2}
+# Results pages word two refusals more closely; the status is still the table's.
 NOT_FOUND = N_("These results were not found.")
 SEALED = N_("Results can be seen only after the round has closed.")
 SORTS = ("unit", "role", "mean", "ballots")
@@ -51,8 +51,8 @@ def _render(request: Request, name: str, status_code: int = 200, **context: Any)
 
 def _refusal(request: Request, user: User | None, exc: NotFound | InvalidState) -> Response:
     """A not-found or still-sealed page in Vietnamese; the same for every id a leader probes."""
-    status_code, message = (404, NOT_FOUND) if isinstance(exc, NotFound) else (409, SEALED)
-    return error_page(request, status_code, _(message), user=user, headers=HEADERS)
+    message = _(NOT_FOUND if isinstance(exc, NotFound) else SEALED)
+    return refusal_page(request, exc, message=message, user=user, headers=HEADERS)
 
 
 def _questionnaire(db: Session, round_id: int) -> Questionnaire:
@@ -197,12 +197,10 @@ def setup_submit(
         return again(too_short, 422)
     try:
         auth.complete_setup(request, db, username, code, password)
-    except TooManyAttempts as exc:
-        return again(message_for(exc), 429)
-    except AuthenticationFailed:
-        return again(_("Wrong username or setup code, or the code has expired."), 401)
-    except InvalidInput:
-        return again(too_short, 422)
+    except (TooManyAttempts, AuthenticationFailed, InvalidInput) as exc:
+        return again(
+            too_short if isinstance(exc, InvalidInput) else message_for(exc), status_for(exc)
+        )
     return RedirectResponse("/login?setup=done", status_code=303)
 
 
@@ -215,10 +213,10 @@ def _collate(name: str) -> tuple[str, str]:
 def _sort_key(sort: str) -> Callable[[reports.SubjectSummary], Any]:
     """The key of a sortable column; ties fall back to unit, then role."""
     keys: dict[str, Callable[[reports.SubjectSummary], Any]] = {
-        "unit": lambda r: (_collate(r.unit_name), ROLE_ORDER[r.role]),
-        "role": lambda r: (ROLE_ORDER[r.role], _collate(r.unit_name)),
-        "mean": lambda r: (r.overall_mean or 0.0, _collate(r.unit_name), ROLE_ORDER[r.role]),
-        "ballots": lambda r: (r.ballots or 0, _collate(r.unit_name), ROLE_ORDER[r.role]),
+        "unit": lambda r: (_collate(r.unit_name), r.role.rank),
+        "role": lambda r: (r.role.rank, _collate(r.unit_name)),
+        "mean": lambda r: (r.overall_mean or 0.0, _collate(r.unit_name), r.role.rank),
+        "ballots": lambda r: (r.ballots or 0, _collate(r.unit_name), r.role.rank),
     }
     return keys[sort]
 

@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 
 from app import voting
 from app.deps import SessionDep
-from app.errors import status_for
+from app.errors import key_for, status_for
 from app.web.vote_text import words
 from ballots.casting import NO_OPINION, BallotForm, validate_answers
 from ballots.errors import InvalidBallot, MistypedCode, VotingError
@@ -73,12 +73,12 @@ def open_ballot(
             "vote_start.html",
             language,
             status_for(exc),
-            error=exc.code,
+            error=key_for(exc),
             code=code,
             groups=typed_groups(code),
         )
     except VotingError as exc:
-        return _page(request, "vote_start.html", language, status_for(exc), error=exc.code)
+        return _page(request, "vote_start.html", language, status_for(exc), error=key_for(exc))
     return _form_page(request, language, form, code, {}, None)
 
 
@@ -164,7 +164,7 @@ async def cast(request: Request, db: SessionDep) -> Response:
         try:
             form = await _run(voting.preview, request, db, token)
         except VotingError as exc:
-            return _page(request, "vote_start.html", language, status_for(exc), error=exc.code)
+            return _page(request, "vote_start.html", language, status_for(exc), error=key_for(exc))
         if step == "edit":
             return _form_page(request, language, form, token, given, None)
         try:
@@ -180,7 +180,7 @@ async def cast(request: Request, db: SessionDep) -> Response:
         field = str(exc.details.get("field", ""))
         return _form_page(request, language, form, token, given, field or "answers", 422)
     except VotingError as exc:
-        return _page(request, "vote_start.html", language, status_for(exc), error=exc.code)
+        return _page(request, "vote_start.html", language, status_for(exc), error=key_for(exc))
     return _page(
         request,
         "vote_receipt.html",

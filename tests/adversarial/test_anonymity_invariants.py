@@ -88,13 +88,13 @@ class TestInvariant3BallotRows:
         }
         assert _foreign_tables(db, "free_text_answers") == {"rounds", "subjects"}
 
-    def test_invariant_3_ballot_ids_are_random_uuids(self, db: Session, shared_data: Path) -> None:
+    def test_invariant_3_ballot_ids_are_random_uuids(self, db: Session, sample_data: Path) -> None:
         """Ids are version-4 UUIDs, so their order says nothing about casting order."""
         from sqlalchemy import select
 
         from ballots.ballot_box import Ballot
 
-        _, slips = open_round_with_slips(db, shared_data, {"PHUONG-BODE": 5})
+        _, slips = open_round_with_slips(db, sample_data, {"PHUONG-BODE": 5})
         for token in slips["PHUONG-BODE"]:
             casting.cast(db, token, answers_for(casting.preview(db, token)))
         ids = list(db.scalars(select(Ballot.id)))
@@ -156,13 +156,13 @@ class _Capture(logging.Handler):
 
 
 @pytest.fixture
-def live_server(tmp_path: Path, shared_data: Path) -> Iterator[tuple[str, list[str], _Capture]]:
+def live_server(tmp_path: Path, sample_data: Path) -> Iterator[tuple[str, list[str], _Capture]]:
     """A real uvicorn server on loopback, run as in production, every logger at DEBUG."""
     url = f"sqlite:///{tmp_path / 'live.db'}"
     migrations.upgrade(url)
     factory = make_session_factory(make_engine(url))
     with transaction(factory) as session:
-        _, slips = open_round_with_slips(session, shared_data, {"PHUONG-BODE": 8})
+        _, slips = open_round_with_slips(session, sample_data, {"PHUONG-BODE": 8})
     capture = _Capture()
     root = logging.getLogger()
     old_level = root.level
@@ -239,12 +239,12 @@ class TestInvariant10Notice:
     """The notice says what the code does."""
 
     def test_invariant_10_notice_states_the_rounds_threshold_and_what_is_kept(
-        self, db: Session, shared_data: Path, app: object
+        self, db: Session, sample_data: Path, app: object
     ) -> None:
         """The form states this round's k and max(k, 5), and that nothing identifying is kept."""
         from fastapi.testclient import TestClient
 
-        _, slips = open_round_with_slips(db, shared_data, {"PHUONG-BODE": 2}, threshold=7)
+        _, slips = open_round_with_slips(db, sample_data, {"PHUONG-BODE": 2}, threshold=7)
         db.commit()
         with TestClient(app) as client:  # type: ignore[arg-type]
             page = client.post("/v", data={"code": slips["PHUONG-BODE"][0]}).text

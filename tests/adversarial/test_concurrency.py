@@ -61,11 +61,11 @@ class TestRaces:
     """Concurrent casting."""
 
     def test_32_phones_casting_one_slip_store_exactly_one_ballot(
-        self, factory: sessionmaker[Session], shared_data: Path
+        self, factory: sessionmaker[Session], sample_data: Path
     ) -> None:
         """Same slip, different answers, at once: one ballot; the rest see its receipt or 'used'."""
         with transaction(factory) as session:
-            _, slips = open_round_with_slips(session, shared_data, {"PHUONG-BODE": 1})
+            _, slips = open_round_with_slips(session, sample_data, {"PHUONG-BODE": 1})
             form = casting.preview(session, slips["PHUONG-BODE"][0])
         token = slips["PHUONG-BODE"][0]
 
@@ -83,12 +83,12 @@ class TestRaces:
         assert _counts(factory) == (1, 1, 1)
 
     def test_200_different_slips_cast_at_once_all_land(
-        self, factory: sessionmaker[Session], shared_data: Path
+        self, factory: sessionmaker[Session], sample_data: Path
     ) -> None:
         """Two hundred phones with their own slips: two hundred ballots and receipts."""
         with transaction(factory) as session:
             _, slips = open_round_with_slips(
-                session, shared_data, {"PHUONG-SAIDONG": 100, "PHUONG-GIANGBIEN": 100}
+                session, sample_data, {"PHUONG-SAIDONG": 100, "PHUONG-GIANGBIEN": 100}
             )
             forms = {code: casting.preview(session, tokens[0]) for code, tokens in slips.items()}
         work = [(t, forms[code]) for code, tokens in slips.items() for t in tokens]
@@ -110,11 +110,11 @@ class TestCloseAgainstCasts:
     """A close and casts racing: no ballot lands after the box is rewritten, none is lost."""
 
     def test_close_waits_for_a_cast_in_flight_and_rewrites_its_ballot(
-        self, factory: sessionmaker[Session], shared_data: Path
+        self, factory: sessionmaker[Session], sample_data: Path
     ) -> None:
         """The close blocks until the open cast commits, then includes its ballot."""
         with transaction(factory) as session:
-            round_id, slips = open_round_with_slips(session, shared_data, {"PHUONG-BODE": 1})
+            round_id, slips = open_round_with_slips(session, sample_data, {"PHUONG-BODE": 1})
         token = slips["PHUONG-BODE"][0]
         casting_session = factory()
         casting.cast(casting_session, token, answers_for(casting.preview(casting_session, token)))
@@ -143,11 +143,11 @@ class TestCloseAgainstCasts:
                 assert xmins[0] != xmins[1]
 
     def test_cast_arriving_during_a_close_is_refused(
-        self, factory: sessionmaker[Session], shared_data: Path
+        self, factory: sessionmaker[Session], sample_data: Path
     ) -> None:
         """A cast that starts while the close is uncommitted waits, then hears 'closed'."""
         with transaction(factory) as session:
-            round_id, slips = open_round_with_slips(session, shared_data, {"PHUONG-BODE": 1})
+            round_id, slips = open_round_with_slips(session, sample_data, {"PHUONG-BODE": 1})
             form = casting.preview(session, slips["PHUONG-BODE"][0])
         closing = factory()
         lifecycle.close_round(closing, round_id, actor="test")

@@ -20,11 +20,11 @@ class TestGuessingLimit:
     """Per-client limits on the voting path."""
 
     def test_typos_never_lock_a_meeting_out(
-        self, app: FastAPI, session_factory: sessionmaker[Session], shared_data: Path
+        self, app: FastAPI, session_factory: sessionmaker[Session], sample_data: Path
     ) -> None:
         """A hundred mistyped codes from one address, then a valid slip still opens."""
         with session_factory() as db:
-            _, slips = open_round_with_slips(db, shared_data, {"PHUONG-BODE": 1})
+            _, slips = open_round_with_slips(db, sample_data, {"PHUONG-BODE": 1})
             db.commit()
         token = slips["PHUONG-BODE"][0]
         with TestClient(app) as client:
@@ -34,7 +34,7 @@ class TestGuessingLimit:
             assert client.post("/api/v1/vote/preview", json={"token": token}).status_code == 200
 
     def test_unknown_codes_from_one_device_are_slowed(
-        self, app: FastAPI, session_factory: sessionmaker[Session], shared_data: Path
+        self, app: FastAPI, session_factory: sessionmaker[Session], sample_data: Path
     ) -> None:
         """Past the per-minute limit of well-formed unknown codes, the device waits."""
         limit = app.state.settings.wrong_codes_per_minute

@@ -19,11 +19,11 @@ PASSWORD = "mật khẩu đủ dài 2023"
 
 
 @pytest.fixture
-def voted(session_factory: sessionmaker[Session], shared_data: Path) -> tuple[int, list[str]]:
+def voted(session_factory: sessionmaker[Session], sample_data: Path) -> tuple[int, list[str]]:
     """An open round: Bồ Đề with 6 ballots, Cự Khối with 2; and the receipts given."""
     with session_factory() as db:
         round_id, slips = open_round_with_slips(
-            db, shared_data, {"PHUONG-BODE": 6, "PHUONG-CUKHOI": 2}
+            db, sample_data, {"PHUONG-BODE": 6, "PHUONG-CUKHOI": 2}
         )
         receipts = [
             casting.cast(

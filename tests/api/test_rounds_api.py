@@ -101,15 +101,15 @@ class TestRoundsApi:
 class TestImportsApi:
     """CSV imports through the API."""
 
-    def test_units_subjects_and_participants(self, admin: TestClient, shared_data: Path) -> None:
+    def test_units_subjects_and_participants(self, admin: TestClient, sample_data: Path) -> None:
         """The sample district loads, and the 14 wards join the round with their electorate."""
-        units = _upload(admin, "/api/v1/units/import", shared_data / "long_bien_units.csv")
+        units = _upload(admin, "/api/v1/units/import", sample_data / "long_bien_units.csv")
         assert units == {"status": 200, "body": {"created": 59, "updated": 0}}
         round_id = _new_round(admin)
         subjects = _upload(
             admin,
             f"/api/v1/rounds/{round_id}/subjects/import",
-            shared_data / "long_bien_subjects.csv",
+            sample_data / "long_bien_subjects.csv",
         )
         assert subjects["status"] == 200
         wards = [u["code"] for u in admin.get("/api/v1/units").json() if u["kind"] == "ward"]

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from ballots import accounts, rounds, units
+from ballots import accounts, participants, rounds, units
 from ballots.vocabulary import UnitKind, UserRole
 
 PASSWORD = "mật khẩu đủ dài 2023"
@@ -47,16 +47,16 @@ def observer(app: FastAPI, session_factory: sessionmaker[Session]) -> Iterator[T
 
 
 @pytest.fixture
-def round_id(session_factory: sessionmaker[Session], shared_data: Path) -> int:
+def round_id(session_factory: sessionmaker[Session], sample_data: Path) -> int:
     """A draft round of the sample district with its 14 wards, one of them small."""
     with session_factory() as db:
-        units.import_units(db, (shared_data / "long_bien_units.csv").read_bytes(), actor="test")
+        units.import_units(db, (sample_data / "long_bien_units.csv").read_bytes(), actor="test")
         round_ = rounds.create_round(
             db, title="Lấy ý kiến 2023", year=2023, anonymity_threshold=5, actor="test"
         )
         wards = sorted(u.code for u in units.list_units(db) if u.kind is UnitKind.WARD)
         choices = [(c, 5 if c == SMALL_WARD else None) for c in wards]
-        rounds.set_round_units(db, round_.id, choices, actor="test")
+        participants.set_round_units(db, round_.id, choices, actor="test")
         db.commit()
         return round_.id
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from ballots import audit, lifecycle, lottery, rounds, tokens, units
+from ballots import audit, lifecycle, lottery, participants, rounds, tokens, units
 from ballots.audit import AuditEntry
 from ballots.vocabulary import UnitKind
 from crypto.audit_chain import entry_hash
@@ -44,15 +44,15 @@ class PlayedRound:
 
 
 @pytest.fixture
-def played(db: Session, shared_data: Path) -> PlayedRound:
+def played(db: Session, sample_data: Path) -> PlayedRound:
     """Every admin action of a round, in order, as one admin would do them."""
     before = audit.head(db)
-    units.import_units(db, (shared_data / "long_bien_units.csv").read_bytes(), actor=ACTOR)
+    units.import_units(db, (sample_data / "long_bien_units.csv").read_bytes(), actor=ACTOR)
     round_ = rounds.create_round(
         db, title="Lấy ý kiến người đứng đầu 2023", year=2023, anonymity_threshold=5, actor=ACTOR
     )
     wards = [u.code for u in units.list_units(db) if u.kind is UnitKind.WARD]
-    rounds.set_round_units(db, round_.id, [(code, None) for code in wards], actor=ACTOR)
+    participants.set_round_units(db, round_.id, [(code, None) for code in wards], actor=ACTOR)
     lottery.draw_schools(db, round_.id, phrase=PHRASE, actor=ACTOR)
     tokens.issue_slips(db, round_.id, "PHUONG-BODE", 3, base_url="http://testserver", actor=ACTOR)
     lifecycle.open_round(db, round_.id, actor=ACTOR)

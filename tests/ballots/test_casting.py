@@ -22,9 +22,9 @@ from tests.ballot_helpers import answers_for, open_round_with_slips
 
 
 @pytest.fixture
-def ward(db: Session, shared_data: Path) -> tuple[int, list[str]]:
+def ward(db: Session, sample_data: Path) -> tuple[int, list[str]]:
     """An open round where Phường Bồ Đề has 6 slips."""
-    round_id, slips = open_round_with_slips(db, shared_data, {"PHUONG-BODE": 6})
+    round_id, slips = open_round_with_slips(db, sample_data, {"PHUONG-BODE": 6})
     return round_id, slips["PHUONG-BODE"]
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from ballots import audit, lifecycle, lottery, rounds, tokens, units
+from ballots import audit, lifecycle, lottery, participants, rounds, tokens, units
 from ballots.errors import InvalidInput, InvalidState
 from ballots.lottery import LotteryDraw
 from ballots.vocabulary import UnitKind
@@ -20,9 +20,9 @@ LEVELS = ("kindergarten", "primary", "lower_secondary")
 
 
 @pytest.fixture
-def district(db: Session, shared_data: Path) -> dict[str, units.Unit]:
+def district(db: Session, sample_data: Path) -> dict[str, units.Unit]:
     """The sample district's 14 wards and 45 schools, keyed by code."""
-    units.import_units(db, (shared_data / "long_bien_units.csv").read_bytes(), actor="test")
+    units.import_units(db, (sample_data / "long_bien_units.csv").read_bytes(), actor="test")
     return {u.code: u for u in units.list_units(db)}
 
 
@@ -34,7 +34,9 @@ def _round_with_wards(db: Session, district: dict[str, units.Unit]) -> int:
     round_ = rounds.create_round(
         db, title="Lấy ý kiến 2023", year=2023, anonymity_threshold=5, actor="test"
     )
-    rounds.set_round_units(db, round_.id, [(c, None) for c in sorted(_wards(district))], actor="t")
+    participants.set_round_units(
+        db, round_.id, [(c, None) for c in sorted(_wards(district))], actor="t"
+    )
     return round_.id
 
 
@@ -45,7 +47,7 @@ def round_id(db: Session, district: dict[str, units.Unit]) -> int:
 
 
 def _participants(db: Session, round_id: int) -> dict[str, int]:
-    return {p.unit.code: p.electorate for p in rounds.list_round_units(db, round_id)}
+    return {p.unit.code: p.electorate for p in participants.list_round_units(db, round_id)}
 
 
 def _chosen_codes(draw: LotteryDraw) -> set[str]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ballots import accounts, audit, casting, leaders, lifecycle, reports, tally
 from ballots.db import utcnow
 from ballots.errors import AuthenticationFailed, InvalidState, NotFound
-from ballots.rounds import Subject
+from ballots.subjects import Subject
 from ballots.vocabulary import Role, UserRole
 from tests.ballot_helpers import answers_for, open_round_with_slips
 
@@ -22,9 +22,9 @@ VOTES = {"PHUONG-BODE": [4, 4, 3, 3, 2, 0, 4], "PHUONG-CUKHOI": [1, 2, 3, 4], "M
 
 
 @pytest.fixture
-def closed_round(db: Session, shared_data: Path) -> int:
+def closed_round(db: Session, sample_data: Path) -> int:
     """A closed round with the votes above, each ballot with a comment on the first head."""
-    round_id, slips = open_round_with_slips(db, shared_data, {u: len(v) for u, v in VOTES.items()})
+    round_id, slips = open_round_with_slips(db, sample_data, {u: len(v) for u, v in VOTES.items()})
     for unit, values in VOTES.items():
         for i, (token, value) in enumerate(zip(slips[unit], values, strict=True)):
             form = casting.preview(db, token)
@@ -115,10 +115,10 @@ class TestThreshold:
         assert len(orders) > 1  # shuffled anew on each view
 
     def test_invariant_6_comments_need_five_even_when_k_is_lower(
-        self, db: Session, shared_data: Path
+        self, db: Session, sample_data: Path
     ) -> None:
         """With k = 3 and four ballots, numbers show but comments stay hidden."""
-        round_id, slips = open_round_with_slips(db, shared_data, {"PHUONG-BODE": 4}, threshold=3)
+        round_id, slips = open_round_with_slips(db, sample_data, {"PHUONG-BODE": 4}, threshold=3)
         for token in slips["PHUONG-BODE"]:
             casting.cast(db, token, answers_for(casting.preview(db, token), strengths="x"))
         lifecycle.close_round(db, round_id, actor="test")
@@ -131,10 +131,10 @@ class TestSealedUntilClose:
     """Invariant 5: results stay sealed while voting runs."""
 
     def test_invariant_5_no_report_or_results_while_open(
-        self, db: Session, shared_data: Path
+        self, db: Session, sample_data: Path
     ) -> None:
         """An admin asking during voting gets a refusal naming the state; turnout still shows."""
-        round_id, slips = open_round_with_slips(db, shared_data, {"PHUONG-BODE": 5})
+        round_id, slips = open_round_with_slips(db, sample_data, {"PHUONG-BODE": 5})
         for token in slips["PHUONG-BODE"]:
             casting.cast(db, token, answers_for(casting.preview(db, token)))
         admin = _user(db, UserRole.ADMIN)
@@ -211,12 +211,12 @@ class TestLeaders:
         assert audit.verify(db).ok
 
     def test_same_person_keeps_one_account_and_a_trend(
-        self, db: Session, shared_data: Path, closed_round: int
+        self, db: Session, sample_data: Path, closed_round: int
     ) -> None:
         """Next year's round links the head's existing account and shows last year's mean."""
         lifecycle.publish_round(db, closed_round, actor="test")
         leaders.create_leader_accounts(db, closed_round, actor="test", now=utcnow())
-        next_id, slips = open_round_with_slips(db, shared_data, {"PHUONG-BODE": 5})
+        next_id, slips = open_round_with_slips(db, sample_data, {"PHUONG-BODE": 5})
         for token in slips["PHUONG-BODE"]:
             casting.cast(db, token, answers_for(casting.preview(db, token), value=4))
         lifecycle.close_round(db, next_id, actor="test")
@@ -234,12 +234,12 @@ class TestLeaders:
         assert report.trend[0].mean == pytest.approx(20 / 6)
 
     def test_trend_never_shows_a_round_not_yet_published_to_the_head(
-        self, db: Session, shared_data: Path, closed_round: int
+        self, db: Session, sample_data: Path, closed_round: int
     ) -> None:
         """A later round that is only closed stays out of the head's trend; admins see it."""
         lifecycle.publish_round(db, closed_round, actor="test")
         leaders.create_leader_accounts(db, closed_round, actor="test", now=utcnow())
-        later, slips = open_round_with_slips(db, shared_data, {"PHUONG-BODE": 5})
+        later, slips = open_round_with_slips(db, sample_data, {"PHUONG-BODE": 5})
         for token in slips["PHUONG-BODE"]:
             casting.cast(db, token, answers_for(casting.preview(db, token), value=1))
         lifecycle.close_round(db, later, actor="test")  # closed, not published

@@ -7,17 +7,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from ballots import rounds, units
+from ballots import participants, rounds, subjects, units
 from ballots.errors import InvalidInput, InvalidState, NotFound
 from ballots.questionnaire import default_questionnaire
 from ballots.vocabulary import Role, RoundStatus
 
 
 @pytest.fixture
-def district(db: Session, shared_data: Path) -> Path:
+def district(db: Session, sample_data: Path) -> Path:
     """The sample units are loaded."""
-    units.import_units(db, (shared_data / "long_bien_units.csv").read_bytes(), actor="test")
-    return shared_data
+    units.import_units(db, (sample_data / "long_bien_units.csv").read_bytes(), actor="test")
+    return sample_data
 
 
 def _round(db: Session, **kw: object) -> rounds.Round:
@@ -58,7 +58,7 @@ class TestRoundUnits:
     def test_electorate_defaults_to_the_units_usual_one(self, db: Session, district: Path) -> None:
         """Units listed without a number take the electorate from the units file."""
         round_ = _round(db)
-        chosen = rounds.set_round_units(
+        chosen = participants.set_round_units(
             db, round_.id, [("PHUONG-BODE", None), ("MN-BODE", 30)], actor="test"
         )
         assert {(p.unit.code, p.electorate) for p in chosen} == {
@@ -69,16 +69,16 @@ class TestRoundUnits:
     def test_setting_again_replaces_the_set(self, db: Session, district: Path) -> None:
         """The list given is the whole set: units left out are removed."""
         round_ = _round(db)
-        rounds.set_round_units(
+        participants.set_round_units(
             db, round_.id, [("PHUONG-BODE", None), ("PHUONG-CUKHOI", None)], actor="test"
         )
-        chosen = rounds.set_round_units(db, round_.id, [("PHUONG-CUKHOI", 100)], actor="test")
+        chosen = participants.set_round_units(db, round_.id, [("PHUONG-CUKHOI", 100)], actor="test")
         assert [(p.unit.code, p.electorate) for p in chosen] == [("PHUONG-CUKHOI", 100)]
 
     def test_unknown_unit_is_refused(self, db: Session, district: Path) -> None:
         """A code that is not a known unit is named in the error."""
         with pytest.raises(InvalidInput, match="NOPE"):
-            rounds.set_round_units(db, _round(db).id, [("NOPE", 10)], actor="test")
+            participants.set_round_units(db, _round(db).id, [("NOPE", 10)], actor="test")
 
     def test_units_are_frozen_once_the_round_is_not_a_draft(
         self, db: Session, district: Path
@@ -87,7 +87,7 @@ class TestRoundUnits:
         round_ = _round(db)
         round_.status = RoundStatus.OPEN
         with pytest.raises(InvalidState, match="open"):
-            rounds.set_round_units(db, round_.id, [("PHUONG-BODE", None)], actor="test")
+            participants.set_round_units(db, round_.id, [("PHUONG-BODE", None)], actor="test")
 
 
 class TestSubjects:
@@ -97,10 +97,10 @@ class TestSubjects:
         """Every head in the sample file is recorded with role and name."""
         round_ = _round(db)
         data = (district / "long_bien_subjects.csv").read_bytes()
-        created, _ = rounds.import_subjects(db, round_.id, data, actor="test")
-        subjects = rounds.list_subjects(db, round_.id)
-        assert created == len(subjects) == len(data.decode().strip().splitlines()) - 1
-        bode = {s.role: s.person.full_name for s in subjects if s.unit.code == "PHUONG-BODE"}
+        created, _ = subjects.import_subjects(db, round_.id, data, actor="test")
+        heads = subjects.list_subjects(db, round_.id)
+        assert created == len(heads) == len(data.decode().strip().splitlines()) - 1
+        bode = {s.role: s.person.full_name for s in heads if s.unit.code == "PHUONG-BODE"}
         assert bode == {
             Role.WARD_PARTY_SECRETARY: "Bùi Xuân Sơn",
             Role.WARD_CHAIRPERSON: "Vũ Minh Dũng",
@@ -117,9 +117,9 @@ class TestSubjects:
             "PHUONG-BODE,school_principal,Nguyễn Văn A\n"
         ).encode()
         with pytest.raises(InvalidInput) as caught:
-            rounds.import_subjects(db, round_.id, data, actor="test")
+            subjects.import_subjects(db, round_.id, data, actor="test")
         assert [p["line"] for p in caught.value.details["errors"]] == [3]
-        assert rounds.list_subjects(db, round_.id) == []
+        assert subjects.list_subjects(db, round_.id) == []
 
     def test_same_head_at_same_unit_is_one_person_across_rounds(
         self, db: Session, district: Path
@@ -127,10 +127,10 @@ class TestSubjects:
         """A head keeps one person record from round to round, so trends can follow them."""
         data = "unit_code,role,full_name\nPHUONG-BODE,ward_chairperson,Vũ Minh Dũng\n".encode()
         first, second = _round(db, year=2023), _round(db, year=2024)
-        rounds.import_subjects(db, first.id, data, actor="test")
-        rounds.import_subjects(db, second.id, data, actor="test")
-        (a,) = rounds.list_subjects(db, first.id)
-        (b,) = rounds.list_subjects(db, second.id)
+        subjects.import_subjects(db, first.id, data, actor="test")
+        subjects.import_subjects(db, second.id, data, actor="test")
+        (a,) = subjects.list_subjects(db, first.id)
+        (b,) = subjects.list_subjects(db, second.id)
         assert a.person_id == b.person_id
 
     def test_same_name_at_another_unit_is_another_person(self, db: Session, district: Path) -> None:
@@ -141,8 +141,8 @@ class TestSubjects:
             "PHUONG-BODE,ward_chairperson,Nguyễn Văn An\n"
             "PHUONG-CUKHOI,ward_chairperson,Nguyễn Văn An\n"
         ).encode()
-        rounds.import_subjects(db, round_.id, data, actor="test")
-        people = {s.person_id for s in rounds.list_subjects(db, round_.id)}
+        subjects.import_subjects(db, round_.id, data, actor="test")
+        people = {s.person_id for s in subjects.list_subjects(db, round_.id)}
         assert len(people) == 2
 
 

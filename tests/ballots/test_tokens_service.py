@@ -11,7 +11,7 @@ import zxingcpp
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
-from ballots import audit, rounds, tokens, units
+from ballots import audit, participants, rounds, tokens, units
 from ballots.errors import InvalidState, NotFound
 from ballots.vocabulary import RoundStatus
 from crypto.tokens import InvalidToken, normalize_token
@@ -20,13 +20,13 @@ BASE = "http://testserver"
 
 
 @pytest.fixture
-def round_id(db: Session, shared_data: Path) -> int:
+def round_id(db: Session, sample_data: Path) -> int:
     """A draft round in which Phường Bồ Đề (94 voters) takes part."""
-    units.import_units(db, (shared_data / "long_bien_units.csv").read_bytes(), actor="test")
+    units.import_units(db, (sample_data / "long_bien_units.csv").read_bytes(), actor="test")
     round_ = rounds.create_round(
         db, title="Đợt 2023", year=2023, anonymity_threshold=5, actor="test"
     )
-    rounds.set_round_units(db, round_.id, [("PHUONG-BODE", None)], actor="test")
+    participants.set_round_units(db, round_.id, [("PHUONG-BODE", None)], actor="test")
     return round_.id
 
 

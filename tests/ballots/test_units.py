@@ -18,10 +18,10 @@ HEADER = "code,kind,level,name,ward,electorate\n"
 class TestImportUnits:
     """Importing the units file."""
 
-    def test_sample_district_imports_with_diacritics(self, db: Session, shared_data: Path) -> None:
+    def test_sample_district_imports_with_diacritics(self, db: Session, sample_data: Path) -> None:
         """The Long Biên file gives 14 wards and 45 schools with names intact."""
         summary = units.import_units(
-            db, (shared_data / "long_bien_units.csv").read_bytes(), actor="test"
+            db, (sample_data / "long_bien_units.csv").read_bytes(), actor="test"
         )
         assert summary.created == 59
         all_units = units.list_units(db)

@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, sync_playwright
 from app import migrations
 from app.main import create_app
 from app.settings import Settings
-from ballots import lifecycle, rounds, tokens, units
+from ballots import lifecycle, participants, rounds, subjects, tokens, units
 from ballots.db import make_engine, make_session_factory, transaction
 from crypto.tokens import normalize_token
 from tests.live_server import loopback_socket, serving
@@ -96,25 +96,25 @@ def web_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def web_round(web_database_url: str, web_base_url: str, shared_data: Path) -> tuple[int, bytes]:
+def web_round(web_database_url: str, web_base_url: str, sample_data: Path) -> tuple[int, bytes]:
     """An open round for Phường Bồ Đề with one batch of slips: (round id, slips PDF)."""
     engine = make_engine(web_database_url)
     factory = make_session_factory(engine)
     try:
         with transaction(factory) as session:
             units.import_units(
-                session, (shared_data / "long_bien_units.csv").read_bytes(), actor="test"
+                session, (sample_data / "long_bien_units.csv").read_bytes(), actor="test"
             )
             round_id = rounds.create_round(
                 session, title=ROUND_TITLE, year=2023, anonymity_threshold=5, actor="test"
             ).id
-            rounds.import_subjects(
+            subjects.import_subjects(
                 session,
                 round_id,
-                (shared_data / "long_bien_subjects.csv").read_bytes(),
+                (sample_data / "long_bien_subjects.csv").read_bytes(),
                 actor="test",
             )
-            rounds.set_round_units(session, round_id, [(UNIT_CODE, None)], actor="test")
+            participants.set_round_units(session, round_id, [(UNIT_CODE, None)], actor="test")
             issued = tokens.issue_slips(
                 session,
                 round_id,

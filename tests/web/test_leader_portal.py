@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from app import migrations
 from app.main import create_app
 from app.settings import Settings
-from ballots import accounts, casting, leaders, lifecycle, rounds, tokens
+from ballots import accounts, casting, leaders, lifecycle, participants, rounds, subjects, tokens
 from ballots.db import make_engine, make_session_factory, transaction, utcnow
 from ballots.vocabulary import Role, UserRole
 from tests.ballot_helpers import answers_for, open_round_with_slips
@@ -70,15 +70,15 @@ def portal_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-def _earlier_round(db: Session, shared_data: Path) -> int:
+def _earlier_round(db: Session, sample_data: Path) -> int:
     """A published 2022 round of Phường Bồ Đề alone, all rated Khá: the trend's first point."""
     round_id = rounds.create_round(
         db, title="Lấy ý kiến năm 2022", year=2022, anonymity_threshold=5, actor="t"
     ).id
-    rounds.import_subjects(
-        db, round_id, (shared_data / "long_bien_subjects.csv").read_bytes(), actor="t"
+    subjects.import_subjects(
+        db, round_id, (sample_data / "long_bien_subjects.csv").read_bytes(), actor="t"
     )
-    rounds.set_round_units(db, round_id, [("PHUONG-BODE", None)], actor="t")
+    participants.set_round_units(db, round_id, [("PHUONG-BODE", None)], actor="t")
     plain = tokens.issue_tokens(db, round_id, "PHUONG-BODE", 6, actor="t").tokens
     lifecycle.open_round(db, round_id, actor="t")
     for token in plain:
@@ -89,13 +89,13 @@ def _earlier_round(db: Session, shared_data: Path) -> int:
 
 
 @pytest.fixture(scope="session")
-def portal_round(portal_database_url: str, shared_data: Path) -> dict[str, Any]:
+def portal_round(portal_database_url: str, sample_data: Path) -> dict[str, Any]:
     """Cast ballots, close, publish, make the heads' logins and an admin; committed."""
     engine = make_engine(portal_database_url)
     try:
         with transaction(make_session_factory(engine)) as db:
             round_id, slips = open_round_with_slips(
-                db, shared_data, {u: len(v) for u, v in BALLOTS.items()}, threshold=5
+                db, sample_data, {u: len(v) for u, v in BALLOTS.items()}, threshold=5
             )
             for unit, tokens in slips.items():
                 for i, token in enumerate(tokens):
@@ -105,7 +105,7 @@ def portal_round(portal_database_url: str, shared_data: Path) -> dict[str, Any]:
             lifecycle.close_round(db, round_id, actor="t")
             lifecycle.publish_round(db, round_id, actor="t")
             invites = leaders.create_leader_accounts(db, round_id, actor="t", now=utcnow())
-            earlier = _earlier_round(db, shared_data)
+            earlier = _earlier_round(db, sample_data)
             linked = leaders.create_leader_accounts(db, earlier, actor="t", now=utcnow())
             accounts.create_user(
                 db,
@@ -115,10 +115,10 @@ def portal_round(portal_database_url: str, shared_data: Path) -> dict[str, Any]:
                 password=ADMIN_PASSWORD,
                 actor="t",
             )
-            subjects = rounds.list_subjects(db, round_id) + rounds.list_subjects(db, earlier)
+            heads = subjects.list_subjects(db, round_id) + subjects.list_subjects(db, earlier)
             mine, then = (
                 s.id
-                for s in subjects
+                for s in heads
                 if s.unit.code == "PHUONG-BODE" and s.role is Role.WARD_PARTY_SECRETARY
             )
             invite = next(i for i in invites if i.subject_id == mine)
@@ -130,7 +130,7 @@ def portal_round(portal_database_url: str, shared_data: Path) -> dict[str, Any]:
                 "earlier_id": then,
                 "username": invite.username,
                 "setup_code": invite.setup_code,
-                "others": [s.id for s in subjects if s.id not in (mine, then)],
+                "others": [s.id for s in heads if s.id not in (mine, then)],
             }
     finally:
         engine.dispose()

@@ -24,7 +24,7 @@ from markupsafe import escape
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.web import charts
-from ballots import accounts, casting, leaders, lifecycle, rounds
+from ballots import accounts, casting, leaders, lifecycle, subjects
 from ballots.db import utcnow
 from ballots.vocabulary import Role, UserRole
 from tests.ballot_helpers import answers_for, open_round_with_slips
@@ -76,11 +76,11 @@ def _answers(form: casting.BallotForm, value: int, i: int, unit: str) -> dict[st
 
 
 @pytest.fixture
-def published(session_factory: sessionmaker[Session], shared_data: Path) -> Published:
+def published(session_factory: sessionmaker[Session], sample_data: Path) -> Published:
     """Cast, close, publish, make leader logins and one admin."""
     with session_factory() as db:
         round_id, slips = open_round_with_slips(
-            db, shared_data, {u: len(v) for u, v in VALUES.items()}, threshold=5
+            db, sample_data, {u: len(v) for u, v in VALUES.items()}, threshold=5
         )
         for unit, tokens in slips.items():
             for i, token in enumerate(tokens):
@@ -97,12 +97,12 @@ def published(session_factory: sessionmaker[Session], shared_data: Path) -> Publ
             password=ADMIN_PASSWORD,
             actor="t",
         )
-        subjects = rounds.list_subjects(db, round_id)
+        heads = subjects.list_subjects(db, round_id)
         db.commit()
         return Published(
             round_id=round_id,
-            subject_ids={(s.unit.code, s.role): s.id for s in subjects},
-            every_subject=[s.id for s in subjects],
+            subject_ids={(s.unit.code, s.role): s.id for s in heads},
+            every_subject=[s.id for s in heads],
             usernames={i.subject_id: i.username for i in invites},
             codes={i.subject_id: i.setup_code for i in invites if i.setup_code},
         )
