@@ -54,8 +54,8 @@ lint: $(STAMP) ## ruff over everything
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP) ## mypy --strict over the domain and the kit
-	$(BIN)/mypy --strict crypto ballots
+typecheck: $(STAMP) ## mypy --strict over the kit, the domain and the web edge
+	$(BIN)/mypy --strict crypto ballots app
 
 pytest: $(STAMP) $(MO) browser-deps ## The test suite only (PYTEST_ARGS to narrow it)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from ballots import audit, ballot_box, lottery, tally
 from ballots.db import as_utc, utcnow
-from ballots.rounds import Round, get_round, list_round_units
+from ballots.participants import list_round_units
+from ballots.rounds import Round, get_round
 from ballots.tokens import Token, TokenBatch
 from ballots.units import Unit
 from ballots.vocabulary import RoundStatus

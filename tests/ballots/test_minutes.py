@@ -35,9 +35,9 @@ def _closed_round(db: Session, shared: Path) -> int:
 class TestGather:
     """What the minutes count."""
 
-    def test_counts_per_unit_and_totals(self, db: Session, shared_data: Path) -> None:
+    def test_counts_per_unit_and_totals(self, db: Session, sample_data: Path) -> None:
         """Issued, used, voided, unused and ballots per unit add up to the totals."""
-        m = minutes.gather(db, _closed_round(db, shared_data))
+        m = minutes.gather(db, _closed_round(db, sample_data))
         by_code = {u.code: u for u in m.units}
         bode, longbien = by_code["PHUONG-BODE"], by_code["PHUONG-LONGBIEN"]
         assert (bode.issued, bode.used, bode.voided, bode.unused, bode.ballots) == (8, 3, 2, 3, 3)
@@ -47,18 +47,18 @@ class TestGather:
         assert m.totals["receipts"] == 4
         assert m.closed
 
-    def test_voided_batches_keep_their_reason(self, db: Session, shared_data: Path) -> None:
+    def test_voided_batches_keep_their_reason(self, db: Session, sample_data: Path) -> None:
         """A voided batch is listed with its unit, unused slips and why."""
-        m = minutes.gather(db, _closed_round(db, shared_data))
+        m = minutes.gather(db, _closed_round(db, sample_data))
         [batch] = m.voided_batches
         assert (batch.unit_code, batch.size, batch.unused) == ("PHUONG-BODE", 2, 2)
         assert batch.reason == "Rơi mất ở hội trường"
 
     def test_heads_are_those_written_at_open_and_close(
-        self, db: Session, shared_data: Path
+        self, db: Session, sample_data: Path
     ) -> None:
         """The open and close heads are the audit entries of those steps, and verify."""
-        round_id = _closed_round(db, shared_data)
+        round_id = _closed_round(db, sample_data)
         m = minutes.gather(db, round_id)
         opened, closed = m.heads["round.opened"], m.heads["round.closed"]
         assert opened.seq < closed.seq
@@ -67,9 +67,9 @@ class TestGather:
             assert audit.verify(db, audit.parse_head(head.written)).ok
         assert closed.payload["round_id"] == round_id
 
-    def test_a_draft_has_no_heads_and_no_count(self, db: Session, shared_data: Path) -> None:
+    def test_a_draft_has_no_heads_and_no_count(self, db: Session, sample_data: Path) -> None:
         """Minutes of a draft say nothing was opened and no ballot was counted."""
-        round_id, _ = open_round_with_slips(db, shared_data, {"PHUONG-BODE": 2})
+        round_id, _ = open_round_with_slips(db, sample_data, {"PHUONG-BODE": 2})
         other = rounds.create_round(
             db, title="Đợt nháp", year=2025, anonymity_threshold=5, actor="test"
         )
@@ -83,9 +83,9 @@ class TestGather:
 class TestMinutesPdf:
     """The PDF to print and sign."""
 
-    def test_pdf_says_the_counts_heads_and_signatures(self, db: Session, shared_data: Path) -> None:
+    def test_pdf_says_the_counts_heads_and_signatures(self, db: Session, sample_data: Path) -> None:
         """Vietnamese text, every unit's row, both heads, the receipts digest, places to sign."""
-        round_id = _closed_round(db, shared_data)
+        round_id = _closed_round(db, sample_data)
         m = minutes.gather(db, round_id)
         text = _pdf_text(render_minutes_pdf(m))
         assert "BIÊN BẢN ĐỢT LẤY Ý KIẾN GÓP Ý BẰNG PHIẾU KÍN" in text
@@ -100,9 +100,9 @@ class TestMinutesPdf:
         assert "ĐẠI DIỆN GIÁM SÁT" in text
         assert "Đợt chưa đóng" not in text
 
-    def test_open_round_is_marked_not_final(self, db: Session, shared_data: Path) -> None:
+    def test_open_round_is_marked_not_final(self, db: Session, sample_data: Path) -> None:
         """While voting runs, the minutes warn that the counts are not final."""
-        round_id, _ = open_round_with_slips(db, shared_data, {"PHUONG-BODE": 2})
+        round_id, _ = open_round_with_slips(db, sample_data, {"PHUONG-BODE": 2})
         text = _pdf_text(render_minutes_pdf(minutes.gather(db, round_id)))
         assert "Đợt chưa đóng" in text
         assert "Đóng bỏ phiếu: chưa thực hiện." in text

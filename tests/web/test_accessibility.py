@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from app import migrations
 from app.main import create_app
 from app.settings import Settings
-from ballots import accounts, casting, leaders, lifecycle, rounds, tokens
+from ballots import accounts, casting, leaders, lifecycle, participants, rounds, subjects, tokens
 from ballots.db import make_engine, make_session_factory, transaction, utcnow
 from ballots.vocabulary import UserRole
 from tests.ballot_helpers import answers_for, open_round_with_slips
@@ -54,11 +54,11 @@ class Site:
     tokens: list[str]  # unused slips of the open round, Phường Bồ Đề
 
 
-def _build(database_url: str, shared_data: Path) -> dict[str, Any]:
+def _build(database_url: str, sample_data: Path) -> dict[str, Any]:
     engine = make_engine(database_url)
     try:
         with transaction(make_session_factory(engine)) as db:
-            round_id, slips = open_round_with_slips(db, shared_data, PUBLISHED_BALLOTS)
+            round_id, slips = open_round_with_slips(db, sample_data, PUBLISHED_BALLOTS)
             for i, token in enumerate(t for batch in slips.values() for t in batch):
                 texts = {"strengths": "Đồng chí gần gũi, tiếp dân đúng giờ"} if i < 5 else {}
                 casting.cast(db, token, answers_for(casting.preview(db, token), 4 - i % 2, **texts))
@@ -77,10 +77,10 @@ def _build(database_url: str, shared_data: Path) -> dict[str, Any]:
             open_id = rounds.create_round(
                 db, title="Lấy ý kiến năm 2024", year=2024, anonymity_threshold=5, actor="t"
             ).id
-            rounds.import_subjects(
-                db, open_id, (shared_data / "long_bien_subjects.csv").read_bytes(), actor="t"
+            subjects.import_subjects(
+                db, open_id, (sample_data / "long_bien_subjects.csv").read_bytes(), actor="t"
             )
-            rounds.set_round_units(db, open_id, [("PHUONG-BODE", None)], actor="t")
+            participants.set_round_units(db, open_id, [("PHUONG-BODE", None)], actor="t")
             plain = tokens.issue_tokens(db, open_id, "PHUONG-BODE", 3, actor="t").tokens
             lifecycle.open_round(db, open_id, actor="t")
             return {
@@ -95,11 +95,11 @@ def _build(database_url: str, shared_data: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[Site]:
+def site(tmp_path_factory: pytest.TempPathFactory, sample_data: Path) -> Iterator[Site]:
     """The real app under uvicorn on a free loopback port, over its own SQLite file."""
     url = f"sqlite:///{tmp_path_factory.mktemp('a11y') / 'a11y.db'}"
     migrations.upgrade(url)
-    built = _build(url, shared_data)
+    built = _build(url, sample_data)
     sock = loopback_socket()
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = Settings(database_url=url, secret_key="a" * 40, public_base_url=base_url)
