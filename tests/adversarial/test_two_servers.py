@@ -23,7 +23,7 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
-from ballots import ballot_box, lifecycle, rounds, tokens, units
+from ballots import ballot_box, lifecycle, participants, rounds, subjects, tokens, units
 from ballots.db import make_engine, make_session_factory, transaction
 from crypto.tokens import new_token
 from tests.conftest import TEST_SECRET, fresh_database
@@ -103,10 +103,10 @@ def deployment(
             round_ = rounds.create_round(
                 session, title="Đợt thử", year=2026, anonymity_threshold=5, actor="t"
             )
-            rounds.import_subjects(
+            subjects.import_subjects(
                 session, round_.id, (DEMO_DATA / "long_bien_subjects.csv").read_bytes(), actor="t"
             )
-            rounds.set_round_units(session, round_.id, [("PHUONG-BODE", None)], actor="t")
+            participants.set_round_units(session, round_.id, [("PHUONG-BODE", None)], actor="t")
             slips = tokens.issue_tokens(session, round_.id, "PHUONG-BODE", 3, actor="t").tokens
             lifecycle.open_round(session, round_.id, actor="t")
         engine.dispose()
