@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from ballots import accounts, casting, lifecycle, rounds, tokens, units
+from ballots import accounts, casting, lifecycle, participants, rounds, subjects, tokens, units
 from ballots.db import make_engine, make_session_factory, transaction
 from ballots.vocabulary import UserRole
 
@@ -23,20 +23,20 @@ PHIEUKIN = Path(sys.executable).parent / "phieukin"
 
 @pytest.fixture
 def voted(
-    committed_database_url: str, shared_data: Path
+    committed_database_url: str, sample_data: Path
 ) -> Iterator[tuple[str, Engine, sessionmaker[Session], int]]:
     """An open round with a dozen ballots cast and an admin account, all committed."""
     engine = make_engine(committed_database_url)
     factory = make_session_factory(engine)
     with transaction(factory) as session:
-        units.import_units(session, (shared_data / "long_bien_units.csv").read_bytes(), actor="t")
+        units.import_units(session, (sample_data / "long_bien_units.csv").read_bytes(), actor="t")
         round_id = rounds.create_round(
             session, title="Đợt thử", year=2023, anonymity_threshold=5, actor="t"
         ).id
-        rounds.import_subjects(
-            session, round_id, (shared_data / "long_bien_subjects.csv").read_bytes(), actor="t"
+        subjects.import_subjects(
+            session, round_id, (sample_data / "long_bien_subjects.csv").read_bytes(), actor="t"
         )
-        rounds.set_round_units(session, round_id, [("PHUONG-SAIDONG", BALLOTS)], actor="t")
+        participants.set_round_units(session, round_id, [("PHUONG-SAIDONG", BALLOTS)], actor="t")
         plain = tokens.issue_tokens(session, round_id, "PHUONG-SAIDONG", BALLOTS, actor="t").tokens
         lifecycle.open_round(session, round_id, actor="t")
         accounts.create_user(

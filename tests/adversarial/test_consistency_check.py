@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ballots import ballot_box, consistency, lifecycle
 from ballots.audit import AuditEntry
 from ballots.db import transaction
-from ballots.rounds import RoundUnit
+from ballots.participants import RoundUnit
 from tests.adversarial.conftest import phieukin
 
 Voted = tuple[str, Engine, sessionmaker[Session], int]

@@ -18,10 +18,10 @@ PASSWORD = "mật khẩu đủ dài 2023"
 
 
 @pytest.fixture
-def voted(session_factory: sessionmaker[Session], shared_data: Path) -> tuple[int, list[str]]:
+def voted(session_factory: sessionmaker[Session], sample_data: Path) -> tuple[int, list[str]]:
     """An open round at Bồ Đề with 3 ballots cast; an admin and an observer account."""
     with session_factory() as db:
-        round_id, slips = open_round_with_slips(db, shared_data, {"PHUONG-BODE": 3})
+        round_id, slips = open_round_with_slips(db, sample_data, {"PHUONG-BODE": 3})
         form = casting.preview(db, slips["PHUONG-BODE"][0])
         receipts = [casting.cast(db, t, answers_for(form)).receipt for t in slips["PHUONG-BODE"]]
         for name, role in (("admin", UserRole.ADMIN), ("giamsat", UserRole.OBSERVER)):

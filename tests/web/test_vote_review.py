@@ -18,10 +18,10 @@ COMMENT = "Đồng chí gương mẫu <b>thật</b>\nvà gần gũi"
 
 
 @pytest.fixture
-def slip(session_factory: sessionmaker[Session], shared_data: Path) -> tuple[str, dict[str, str]]:
+def slip(session_factory: sessionmaker[Session], sample_data: Path) -> tuple[str, dict[str, str]]:
     """One open slip at Bồ Đề and a full set of form fields: 'no opinion' first, then 4."""
     with session_factory() as db:
-        _, slips = open_round_with_slips(db, shared_data, {"PHUONG-BODE": 1})
+        _, slips = open_round_with_slips(db, sample_data, {"PHUONG-BODE": 1})
         token = slips["PHUONG-BODE"][0]
         form = casting.preview(db, token)
         db.commit()
