@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import Engine
+from sqlalchemy import Engine  # layers: each command opens its engine, as a request does
 from sqlalchemy.orm import Session
 
 from app import migrations

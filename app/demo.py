@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ballots import (
@@ -31,6 +30,7 @@ from ballots import (
     lottery,
     participants,
     rounds,
+    setup_codes,
     subjects,
     tally,
     tokens,
@@ -260,10 +260,6 @@ def _sample_round(
     return round_id
 
 
-def _round_by_title(session: Session, title: str) -> rounds.Round | None:
-    return session.scalar(select(rounds.Round).where(rounds.Round.title == title))
-
-
 Progress = Callable[[str], None]
 
 
@@ -287,7 +283,7 @@ def load_demo(
     rng = random.Random(SAMPLE_SEED)  # noqa: S311 - sample data, not a secret
     units.import_units(session, (folder / "long_bien_units.csv").read_bytes(), actor=ACTOR)
     result = DemoResult(round_id=0, units=0, wards=0, schools=0, subjects=0)
-    sample = _round_by_title(session, DEMO_TITLE)
+    sample = rounds.find_round_by_title(session, DEMO_TITLE)
     if sample is None:
         progress("Round 2022: casting sample ballots in 14 wards")
         _past_round(session, rng, threshold, folder)
@@ -298,7 +294,7 @@ def load_demo(
         upcoming = _new_round(session, NEXT_TITLE, 2024, threshold, folder)
     else:
         result.round_id = sample.id
-        existing = _round_by_title(session, NEXT_TITLE)
+        existing = rounds.find_round_by_title(session, NEXT_TITLE)
         upcoming = (
             existing.id if existing else _new_round(session, NEXT_TITLE, 2024, threshold, folder)
         )
@@ -344,6 +340,6 @@ def load_demo(
         if not leader.is_active:  # disabled while trying the console: the demo still logs in
             leader.is_active = True
         accounts.set_password(session, leader.username, leader_pw, actor=ACTOR)
-        leader.setup_code_hash = None
+        setup_codes.withdraw(leader)
         result.leader = (leader.username, leader_pw, f"{head.person.full_name}, {head.unit.name}")
     return result

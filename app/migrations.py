@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic.config import Config
-from sqlalchemy import Connection
+from sqlalchemy import Connection  # layers: Alembic migrates on a connection it is given
 
 from alembic import command
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import make_url  # layers: reads a URL's parts to refuse unsafe values
 
 from ballots.thresholds import DEFAULT_ANONYMITY_THRESHOLD, MIN_ANONYMITY_THRESHOLD
 

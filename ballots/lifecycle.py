@@ -139,3 +139,13 @@ def check_accepting_votes(
         raise VotingNotOpen("Voting has not opened yet.")
     if closes_at is not None and now >= aware(closes_at):
         raise VotingClosed("Voting is closed.")
+
+
+def published_receipts(session: Session, round_id: int) -> list[str]:
+    """The round's receipts, sorted, once it has closed (invariant 8); refused before."""
+    round_ = get_round(session, round_id)
+    if round_.status not in (RoundStatus.CLOSED, RoundStatus.PUBLISHED):
+        raise InvalidState(
+            "Receipts are published when the round closes.", status=round_.status.value
+        )
+    return ballot_box.receipts(session, round_id)

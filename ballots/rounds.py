@@ -107,6 +107,11 @@ def list_rounds(session: Session) -> list[Round]:
     return list(session.scalars(select(Round).order_by(Round.year.desc(), Round.id.desc())))
 
 
+def find_round_by_title(session: Session, title: str) -> Round | None:
+    """The first round with exactly this title, or None (the demo finds its sample by it)."""
+    return session.scalar(select(Round).where(Round.title == title).order_by(Round.id).limit(1))
+
+
 def get_round(session: Session, round_id: int) -> Round:
     """The round with ``round_id`` or ``NotFound``."""
     round_ = session.get(Round, round_id)

@@ -42,6 +42,12 @@ def issue(user: User, now: datetime) -> str:
     return code
 
 
+def withdraw(user: User) -> None:
+    """Make any outstanding code stop working (the password was set another way)."""
+    user.setup_code_hash = None
+    user.setup_expires_at = None
+
+
 def complete_setup(
     session: Session, username: str, code: str, password: str, now: datetime
 ) -> User:

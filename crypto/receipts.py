@@ -8,7 +8,7 @@ so only the slip's holder can open it; the database holds just the token's SHA-2
 
 from __future__ import annotations
 
-import os
+import secrets
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -32,7 +32,7 @@ def _key(canonical_token: str) -> bytes:
 
 def seal_receipt(canonical_token: str, receipt: str) -> bytes:
     """Encrypt ``receipt`` so that only ``canonical_token`` opens it (nonce || ciphertext)."""
-    nonce = os.urandom(_NONCE_BYTES)
+    nonce = secrets.token_bytes(_NONCE_BYTES)
     return nonce + AESGCM(_key(canonical_token)).encrypt(nonce, receipt.encode("ascii"), None)
 
 
