@@ -2,9 +2,9 @@
 
 One scenario on a fresh database of each backend (so ids are the same on both): a draft
 round with its school lottery, and a round with five ballots at Bồ Đề, closed and published.
-Times and the hashes built on them change from run to run; those values alone are replaced
-by a marker before the comparison. A golden file changes only on purpose: set
-PHIEUKIN_UPDATE_GOLDEN=1 to rewrite them, then read the diff.
+Times, the hashes built on them and the digest of the random receipts change from run to
+run; those values alone are replaced by a marker before the comparison. A golden file
+changes only on purpose: set PHIEUKIN_UPDATE_GOLDEN=1 to rewrite them, then read the diff.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ PASSWORD = "mật khẩu golden 2023"
 PHRASE = "3 5 1 6 2 4 – XSMB 24/11/2026"
 RATINGS = (4, 3, 4, 2, 3)  # one value per ballot, for every criterion of both heads
 TIMES = re.compile(rb'"(at|drawn_at)":"[^"]+"')
-HASHES = re.compile(rb'"(hash|prev_hash)":"[0-9a-f]{64}"')
+HASHES = re.compile(rb'"(hash|prev_hash|receipts_sha256)":"[0-9a-f]{64}"')
 
 
 def _stable(body: bytes) -> bytes:

@@ -2,88 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import BaseModel, Field
 
-from app.api.schemas import _In
+from app.api.schemas import (
+    AuditEntryOut,
+    BatchOut,
+    LotteryIn,
+    LotteryProofOut,
+    LotteryVerificationOut,
+    ScrubOut,
+    SlipsIn,
+    TransitionOut,
+    UnitTokensOut,
+    VerdictOut,
+    VoidIn,
+)
 from app.deps import CurrentAdmin, CurrentReader, SessionDep, SettingsDep
 from ballots import audit, lifecycle, lottery, scrub, tally, tokens
 
 router = APIRouter(tags=["round setup"])
-
-
-class SlipsIn(_In):
-    unit_code: str = Field(min_length=1, max_length=40)
-    count: int = Field(ge=1, le=tokens.MAX_BATCH)
-    override_electorate: bool = Field(
-        default=False, description="Issue more slips than the electorate; audit-logged."
-    )
-
-
-class VoidIn(_In):
-    reason: str = Field(min_length=1, max_length=500)
-
-
-class BatchOut(BaseModel):
-    id: int
-    unit_code: str
-    size: int
-    over_electorate: bool
-    voided: bool
-
-
-class UnitTokensOut(BaseModel):
-    unit_code: str
-    unit_name: str
-    electorate: int
-    live_tokens: int
-    used_tokens: int
-    ballots: int
-
-
-class LotteryIn(_In):
-    phrase: str = Field(min_length=1, max_length=500, examples=["3 5 1 6 2 4 – XSMB 24/11/2026"])
-    counts: dict[str, int] | None = Field(
-        default=None, examples=[{"kindergarten": 5, "primary": 5, "lower_secondary": 5}]
-    )
-    excluded: list[str] = Field(default_factory=list, max_length=500)
-    reason: str | None = Field(default=None, max_length=500)
-
-
-class ScrubOut(BaseModel):
-    done: bool = Field(description="true only when the files were verified clean")
-    detail: str
-
-
-class TransitionOut(BaseModel):
-    round_id: int
-    status: str
-    audit_head: str = Field(description="SEQ:HASH to write on the round's minutes")
-    scrub: ScrubOut | None = Field(
-        default=None,
-        description="After a close: whether deleted ballot content was cleared from the "
-        "database files. When done is false, run `phieukin round scrub ROUND`.",
-    )
-
-
-class VerdictOut(BaseModel):
-    ok: bool
-    entries_checked: int
-    head: str | None
-    first_broken_seq: int | None
-    reason: str | None
-
-
-class AuditEntryOut(BaseModel):
-    seq: int
-    at: str
-    actor: str
-    action: str
-    payload: dict[str, Any]
-    prev_hash: str
-    hash: str
 
 
 @router.post(
@@ -161,10 +98,14 @@ def turnout(round_id: int, db: SessionDep, _: CurrentReader) -> list[UnitTokensO
     ]
 
 
-@router.post("/rounds/{round_id}/lottery", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/rounds/{round_id}/lottery",
+    response_model=LotteryProofOut,
+    status_code=status.HTTP_201_CREATED,
+)
 def draw_lottery(
     round_id: int, body: LotteryIn, db: SessionDep, admin: CurrentAdmin
-) -> dict[str, Any]:
+) -> LotteryProofOut:
     """Draw the schools; a redraw needs a reason and is refused once slips exist."""
     draw = lottery.draw_schools(
         db,
@@ -175,26 +116,19 @@ def draw_lottery(
         reason=body.reason,
         actor=admin.username,
     )
-    return lottery.proof(draw)
+    return LotteryProofOut.model_validate(lottery.proof(draw))
 
 
-@router.get("/rounds/{round_id}/lottery")
-def lottery_proof(round_id: int, db: SessionDep, _: CurrentReader) -> dict[str, Any]:
+@router.get("/rounds/{round_id}/lottery", response_model=LotteryProofOut)
+def lottery_proof(round_id: int, db: SessionDep, _: CurrentReader) -> LotteryProofOut:
     """The lottery proof: inputs, algorithm version, seed and chosen schools."""
-    return lottery.proof(lottery.get_draw(db, round_id))
+    return LotteryProofOut.model_validate(lottery.proof(lottery.get_draw(db, round_id)))
 
 
-@router.get("/rounds/{round_id}/lottery/verify")
-def verify_lottery(round_id: int, db: SessionDep, _: CurrentReader) -> dict[str, Any]:
+@router.get("/rounds/{round_id}/lottery/verify", response_model=LotteryVerificationOut)
+def verify_lottery(round_id: int, db: SessionDep, _: CurrentReader) -> LotteryVerificationOut:
     """Re-run the draw from the stored inputs and say whether it matches."""
-    result = lottery.verify_draw(db, round_id)
-    return {
-        "matches": result.matches,
-        "stored_seed": result.stored_seed,
-        "recomputed_seed": result.recomputed_seed,
-        "stored_chosen": result.stored_chosen,
-        "recomputed_chosen": result.recomputed_chosen,
-    }
+    return LotteryVerificationOut.model_validate(lottery.verify_draw(db, round_id))
 
 
 def _transition(
