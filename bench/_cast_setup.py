@@ -194,6 +194,21 @@ def pgbench_script(
             return "upper(substr(md5('receipt-' || CAST(:n AS text)), 1, 16))"
         if name == "now":
             return "now()"
+        if name == "id":
+            return "gen_random_uuid()"
+        if name == "texts":
+            # The texts' JSON, rebuilt by PostgreSQL so that each row gets a fresh id.
+            items = []
+            for k, item in enumerate(json.loads(value)):
+                for field in ("subject_id", "question", "text"):
+                    variables[f"text{k}_{field}"] = str(item[field])
+                items.append(
+                    "json_build_object('id', gen_random_uuid(), "
+                    f"'subject_id', CAST(:text{k}_subject_id AS integer), "
+                    f"'question', CAST(:text{k}_question AS text), "
+                    f"'text', CAST(:text{k}_text AS text))"
+                )
+            return "json_build_array(" + ", ".join(items) + ")"
         if isinstance(value, UUID):
             return "gen_random_uuid()"
         if isinstance(value, list) and value and all(isinstance(v, UUID) for v in value):

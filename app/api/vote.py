@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 
 from app import voting
 from app.api.schemas import _In
-from app.deps import SessionDep
 from ballots.casting import BallotForm
 from ballots.questionnaire import Questionnaire
 
@@ -60,16 +59,17 @@ def _form(form: BallotForm) -> FormOut:
     )
 
 
+# Both routes are async and run their transaction in one worker thread (app/voting.py).
 @router.post("/preview", response_model=FormOut)
-def preview(body: TokenIn, request: Request, db: SessionDep) -> FormOut:
+async def preview(body: TokenIn, request: Request) -> FormOut:
     """The form for a slip, without spending it."""
-    return _form(voting.preview(request, db, body.token))
+    return _form(await voting.preview_once(request, body.token))
 
 
 @router.post("/cast", response_model=ReceiptOut, status_code=status.HTTP_201_CREATED)
-def cast(body: CastIn, request: Request, response: Response, db: SessionDep) -> ReceiptOut:
+async def cast(body: CastIn, request: Request, response: Response) -> ReceiptOut:
     """Spend the slip and store the ballot; a retry of a cast that landed gets its receipt."""
-    result = voting.cast(request, db, body.token, body.answers)
+    result = await voting.cast_once(request, body.token, body.answers)
     if result.repeated:
         response.status_code = status.HTTP_200_OK
     return ReceiptOut(receipt=result.receipt, repeated=result.repeated)
