@@ -10,7 +10,9 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from app import csrf, i18n
-from ballots.vocabulary import RoundStatus
+from app.errors import translate
+from app.web.console_common import step_link
+from ballots.vocabulary import Role, RoundStatus, SchoolLevel
 
 STATUS_LABELS = {
     RoundStatus.DRAFT: i18n.N_("Draft"),
@@ -18,6 +20,28 @@ STATUS_LABELS = {
     RoundStatus.CLOSED: i18n.N_("Closed"),
     RoundStatus.PUBLISHED: i18n.N_("Published"),
 }
+
+
+ROLE_LABELS = {
+    Role.WARD_PARTY_SECRETARY: i18n.N_("Ward Party Committee Secretary"),
+    Role.WARD_CHAIRPERSON: i18n.N_("Ward People's Committee Chairperson"),
+    Role.SCHOOL_PRINCIPAL: i18n.N_("School principal"),
+}
+LEVEL_LABELS = {
+    SchoolLevel.KINDERGARTEN: i18n.N_("Kindergarten"),
+    SchoolLevel.PRIMARY: i18n.N_("Primary school"),
+    SchoolLevel.LOWER_SECONDARY: i18n.N_("Lower secondary school"),
+}
+
+
+def role_label(role: Role | str) -> str:
+    """A head's role as the viewer reads it."""
+    return i18n.gettext(ROLE_LABELS[Role(role)])
+
+
+def level_label(level: SchoolLevel | str) -> str:
+    """A school level as the viewer reads it."""
+    return i18n.gettext(LEVEL_LABELS[SchoolLevel(level)])
 
 
 def status_label(status: RoundStatus) -> str:
@@ -61,5 +85,9 @@ def make_templates(directory: Path) -> Jinja2Templates:
         language_links=switch_links,
         csrf_field=csrf.field,
         status_label=status_label,
+        role_label=role_label,
+        level_label=level_label,
+        tr=translate,
+        step_link=step_link,
     )
     return Jinja2Templates(env=env)

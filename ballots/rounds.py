@@ -25,7 +25,7 @@ from ballots.db import Base, utcnow
 from ballots.errors import InvalidInput, InvalidState, NotFound
 from ballots.questionnaire import Questionnaire, default_questionnaire, parse_questionnaire
 from ballots.units import MAX_ELECTORATE, Person, Unit, units_by_code
-from ballots.vocabulary import Role, RoundStatus
+from ballots.vocabulary import Role, RoundStatus, UnitKind
 
 # Below three ballots a "summary" is one person's answers; the round's k never goes lower.
 MIN_ANONYMITY_THRESHOLD = 3
@@ -399,3 +399,35 @@ def _find_or_create_person(
         session.add(person)
         session.flush()
     return person
+
+
+def add_all_wards(session: Session, round_id: int, *, actor: str) -> list[Participant]:
+    """Make every known ward take part with its usual electorate; keeps units already in."""
+    current = [(p.unit.code, p.electorate) for p in list_round_units(session, round_id)]
+    present = {code for code, _ in current}
+    wards = [
+        (u.code, None)
+        for u in units_by_code(session).values()
+        if u.kind is UnitKind.WARD and u.code not in present
+    ]
+    return set_round_units(session, round_id, [*current, *sorted(wards)], actor=actor)
+
+
+def set_electorates(
+    session: Session, round_id: int, electorates: dict[str, int], *, actor: str
+) -> list[Participant]:
+    """Change the electorate of units already taking part (draft only), same checks as
+    ``set_round_units``; a code not taking part is refused."""
+    current = [(p.unit.code, p.electorate) for p in list_round_units(session, round_id)]
+    present = {code for code, _ in current}
+    strangers = sorted(set(electorates) - present)
+    if strangers:
+        raise InvalidInput(
+            "Unknown unit codes: {codes}.", params={"codes": ", ".join(strangers)}, field="units"
+        )
+    return set_round_units(
+        session,
+        round_id,
+        [(code, electorates.get(code, value)) for code, value in current],
+        actor=actor,
+    )
