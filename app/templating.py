@@ -34,6 +34,15 @@ LEVEL_LABELS = {
 }
 
 
+def tr_counts(template: str, params: dict[str, object]) -> str:
+    """``translate`` with whole numbers written in the viewer's locale (2.158, not 2158)."""
+    shown: dict[str, object] = {
+        k: i18n.format_number(v) if isinstance(v, int) and not isinstance(v, bool) else v
+        for k, v in params.items()
+    }
+    return translate(template, shown)
+
+
 def role_label(role: Role | str) -> str:
     """A head's role as the viewer reads it."""
     return i18n.gettext(ROLE_LABELS[Role(role)])
@@ -88,6 +97,7 @@ def make_templates(directory: Path) -> Jinja2Templates:
         role_label=role_label,
         level_label=level_label,
         tr=translate,
+        tr_counts=tr_counts,
         step_link=step_link,
     )
     return Jinja2Templates(env=env)
