@@ -51,11 +51,6 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     console_leaders.router,
     receipt_router,
     minutes_router,
-    console_rounds.router,
-    console_units.router,
-    console_lottery.router,
-    console_questionnaire.router,
-    console_leaders.router,
     console_voting.router,
 )
 

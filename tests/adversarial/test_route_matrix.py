@@ -10,7 +10,6 @@ every report id not theirs.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,10 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import Request
 
+from app import csrf
+from app.deps import SESSION_COOKIE
 from ballots import accounts, casting, leaders, lifecycle, rounds, setup_codes, tokens, units
 from ballots.db import utcnow
 from ballots.vocabulary import Role, UserRole
@@ -75,7 +77,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "GET /": LOGGED_IN,
     "GET /login": EVERYONE,
     "POST /login": EVERYONE,
-    "POST /logout": EVERYONE,
+    "POST /logout": LOGGED_IN,  # a form: no session, no CSRF token
     "GET /reports": LOGGED_IN,
     "GET /reports/{subject_id:int}.pdf": LOGGED_IN,
     "GET /reports/{subject_id:int}": LOGGED_IN,
@@ -92,6 +94,38 @@ ALLOWED: dict[str, frozenset[str]] = {
     "POST /receipt": EVERYONE,
     "GET /rounds/{round_id:int}/minutes.pdf": STAFF,
     "GET /favicon.ico": EVERYONE,
+    "GET /lang/{code}": EVERYONE,
+    # The staff console (issue 11).
+    "GET /rounds": STAFF,
+    "POST /rounds": ONLY_ADMIN,
+    "GET /rounds/{round_id:int}": STAFF,
+    "GET /rounds/{round_id:int}/units": STAFF,
+    "POST /rounds/{round_id:int}/units/preview": ONLY_ADMIN,
+    "POST /rounds/{round_id:int}/units/import": ONLY_ADMIN,
+    "POST /rounds/{round_id:int}/wards": ONLY_ADMIN,
+    "POST /rounds/{round_id:int}/electorate": ONLY_ADMIN,
+    "GET /rounds/{round_id:int}/heads": STAFF,
+    "POST /rounds/{round_id:int}/heads/preview": ONLY_ADMIN,
+    "POST /rounds/{round_id:int}/heads/import": ONLY_ADMIN,
+    "GET /rounds/{round_id:int}/lottery": STAFF,
+    "POST /rounds/{round_id:int}/lottery": ONLY_ADMIN,
+    "GET /rounds/{round_id:int}/lottery/proof": STAFF,
+    "GET /rounds/{round_id:int}/questionnaire": STAFF,
+    "POST /rounds/{round_id:int}/questionnaire": ONLY_ADMIN,
+    "GET /rounds/{round_id:int}/leaders": STAFF,
+    "POST /rounds/{round_id:int}/leaders": ONLY_ADMIN,
+    "GET /rounds/{round_id:int}/slips": STAFF,
+    "POST /rounds/{round_id:int}/slips": ONLY_ADMIN,
+    "GET /rounds/{round_id:int}/batches/{batch_id:int}/void": ONLY_ADMIN,
+    "POST /rounds/{round_id:int}/batches/{batch_id:int}/void": ONLY_ADMIN,
+    "GET /rounds/{round_id:int}/open": ONLY_ADMIN,
+    "POST /rounds/{round_id:int}/open": ONLY_ADMIN,
+    "GET /rounds/{round_id:int}/close": ONLY_ADMIN,
+    "POST /rounds/{round_id:int}/close": ONLY_ADMIN,
+    "GET /rounds/{round_id:int}/publish": ONLY_ADMIN,
+    "POST /rounds/{round_id:int}/publish": ONLY_ADMIN,
+    "GET /rounds/{round_id:int}/turnout": STAFF,
+    "GET /rounds/{round_id:int}/turnout.json": STAFF,
 }
 
 
@@ -108,17 +142,22 @@ class World:
     leader_username: str
 
 
-def every_route(app: FastAPI) -> Iterator[str]:
-    """'METHOD /path/{param}' for each route the app serves (HEAD aside)."""
+def every_route(app: FastAPI) -> list[str]:
+    """'METHOD /path/{param}' for each route the app serves (HEAD aside), once each."""
+    keys: list[str] = []
     for route in iter_route_contexts(app.routes):
         if route.path is None or route.methods is None:
             continue  # the static mount
         for method in sorted(route.methods - {"HEAD"}):
-            yield f"{method} {route.path}"
+            key = f"{method} {route.path}"
+            assert key not in keys, f"{key} is served by two routes: a router included twice?"
+            keys.append(key)
+    return keys
 
 
 def _fill(path: str, world: World) -> str:
-    values = {
+    values: dict[str, object] = {
+        "code": "en",
         "round_id": world.round_id,
         "subject_id": world.subject_id,
         "batch_id": world.batch_id,
@@ -143,13 +182,27 @@ def _outcome(reply: httpx.Response) -> str:
     return "served"
 
 
+def _csrf_token(client: TestClient) -> str:
+    """The form token a page would have given this client's login session."""
+    cookie = client.cookies.get(SESSION_COOKIE)
+    if cookie is None:
+        return ""
+    scope = {
+        "type": "http",
+        "headers": [(b"cookie", f"{SESSION_COOKIE}={cookie}".encode())],
+        "app": client.app,
+    }
+    return csrf.token_for(Request(scope))
+
+
 def _call(client: TestClient, key: str, world: World) -> httpx.Response:
     method, path = key.split(" ", 1)
     url = _fill(path, world)
     if method in ("POST", "PUT"):
         if url.startswith("/api/"):
             return client.request(method, url, json={}, follow_redirects=False)
-        return client.request(method, url, data={}, follow_redirects=False)
+        form = {csrf.FIELD: _csrf_token(client)}
+        return client.request(method, url, data=form, follow_redirects=False)
     return client.request(method, url, follow_redirects=False)
 
 
@@ -230,7 +283,7 @@ class TestRoleByRouteMatrix:
         stale = [r for r in ALLOWED if r not in routes]
         assert not stale, f"Rows in ALLOWED for routes the app no longer serves: {stale}"
         # Logging out last, so each role keeps its session for the other routes.
-        ordered = sorted(routes, key=lambda r: "logout" in r)
+        ordered = sorted(routes, key=lambda r: ("logout" in r, r.startswith("POST /api")))
         observed: dict[str, set[str]] = {r: set() for r in routes}
         for role in ROLES:
             with _client_as(app, role, world) as client:
