@@ -29,6 +29,8 @@ from app.web import (
     console_units,
     console_voting,
 )
+from app.web.accounts import router as accounts_router
+from app.web.audit_page import router as audit_router
 from app.web.minutes import router as minutes_router
 from app.web.pages import router as web_router
 from app.web.receipt_check import router as receipt_router
@@ -52,6 +54,8 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     receipt_router,
     minutes_router,
     console_voting.router,
+    accounts_router,
+    audit_router,
 )
 
 # A multipart upload carries its file plus boundaries and field headers.
