@@ -16,6 +16,7 @@ import hmac
 
 from fastapi import Depends, Request
 from markupsafe import Markup, escape
+from starlette.datastructures import FormData
 
 from app.deps import SESSION_COOKIE
 from app.i18n import N_
@@ -47,6 +48,7 @@ async def check(request: Request) -> None:
         return
     expected = token_for(request)
     form = await request.form()  # parsed once: the route's Form() parameters reuse it
+    request.state.posted_form = form
     sent = form.get(FIELD)
     if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
         raise PermissionDenied(
@@ -58,3 +60,9 @@ async def check(request: Request) -> None:
 
 
 CsrfProtected = Depends(check)
+
+
+def posted_form(request: Request) -> FormData:
+    """The whole form of a checked POST, for a sync route whose fields are not fixed."""
+    form: FormData = request.state.posted_form
+    return form

@@ -7,8 +7,10 @@ Every request passes here before routing, so a new route inherits the rule:
   or half of a UTF-16 surrogate pair, answers 422 naming the field, in JSON bodies, form
   posts (urlencoded or multipart) and query parameters alike. PostgreSQL refuses such
   text with an error and SQLite stores it, so refusing it here keeps both databases equal;
-- an id in the path beyond the database's integer range answers 404 (no such resource),
-  a number in a query parameter or a JSON body beyond it answers 422 (a bad parameter).
+- an id in the path beyond the database's integer range is read as 0, which no row has, so
+  the route answers its own 404, the very answer it gives for any id that does not exist
+  (a head probing report ids sees one answer for all); a number in a query parameter or a
+  JSON body beyond the range answers 422 (a bad parameter).
 Uploaded files are not text fields: the CSV reader checks their cells and names the line.
 """
 
@@ -123,9 +125,13 @@ class InputGuard:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        if self._bad_path(path):
+        if bad_character(path) is not None:
             await _refuse(scope, send, 404, "Not found.", "http404", None)
             return
+        clamped = _clamp_ids(path)
+        if clamped != path:
+            scope = {**scope, "path": clamped, "raw_path": clamped.encode()}
+            path = clamped
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         found = _check_pairs(query, numbers=True)
         if found is not None:
@@ -156,15 +162,17 @@ class InputGuard:
 
         await self.app(scope, replay, send)
 
-    @staticmethod
-    def _bad_path(path: str) -> bool:
-        if bad_character(path) is not None:
-            return True
-        for segment in path.split("/"):
-            digits = _LEADING_DIGITS.match(segment)
-            if digits is not None and _out_of_range(digits.group()):
-                return True
-        return False
+
+def _clamp_ids(path: str) -> str:
+    """The path with every number past the integer range replaced by 0 (see above)."""
+
+    def clamp(segment: str) -> str:
+        digits = _LEADING_DIGITS.match(segment)
+        if digits is None or not _out_of_range(digits.group()):
+            return segment
+        return "0" + segment[digits.end() :]
+
+    return "/".join(clamp(segment) for segment in path.split("/"))
 
 
 _TOO_LARGE = b"\x00too large"  # a sentinel; compared by identity

@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
+from app.i18n import N_, translations
 from ballots import reports, rounds
 from ballots.accounts import User
 from ballots.questionnaire import parse_questionnaire
@@ -23,20 +24,17 @@ from ballots.questionnaire import parse_questionnaire
 Lang = Literal["vi", "en"]
 Cell = str | int | float | None
 
-COLUMNS: dict[str, dict[Lang, str]] = {
-    "unit_code": {"vi": "Mã đơn vị", "en": "Unit code"},
-    "unit_name": {"vi": "Đơn vị", "en": "Unit"},
-    "role": {"vi": "Chức danh", "en": "Role"},
-    "full_name": {"vi": "Họ và tên", "en": "Full name"},
-    "ballots": {"vi": "Số phiếu", "en": "Ballots"},
-    "mean": {"vi": "Điểm trung bình chung", "en": "Overall mean"},
+COLUMNS: dict[str, str] = {
+    "unit_code": N_("Unit code"),
+    "unit_name": N_("Unit"),
+    "role": N_("Head's role"),
+    "full_name": N_("Full name"),
+    "ballots": N_("Ballots"),
+    "mean": N_("Overall mean"),
 }
-BELOW_K: dict[Lang, str] = {
-    "vi": "Chưa đủ số phiếu để bảo đảm ẩn danh (cần ít nhất {k} phiếu)",
-    "en": "Not enough ballots to keep answers anonymous (at least {k} needed)",
-}
-NOTE: dict[Lang, str] = {"vi": "Ghi chú", "en": "Note"}
-SHEET: dict[Lang, str] = {"vi": "Kết quả", "en": "Results"}
+BELOW_K = N_("Not enough ballots to keep answers anonymous (at least {k} needed)")
+NOTE = N_("Note")
+SHEET = N_("Results")
 
 
 @dataclass(frozen=True)
@@ -54,9 +52,10 @@ def results_table(db: Session, round_id: int, *, viewer: User, lang: Lang) -> Re
     rows = reports.round_results(db, round_id, viewer=viewer)
     round_ = rounds.get_round(db, round_id)
     q = parse_questionnaire(round_.questionnaire)
+    tr = translations(lang).gettext
     criteria = [c.vi if lang == "vi" else c.en for c in q.criteria]
-    headers = [COLUMNS[key][lang] for key in COLUMNS] + criteria + [NOTE[lang]]
-    below = BELOW_K[lang].format(k=round_.anonymity_threshold)
+    headers = [tr(COLUMNS[key]) for key in COLUMNS] + criteria + [tr(NOTE)]
+    below = tr(BELOW_K).format(k=round_.anonymity_threshold)
     table: list[list[Cell]] = []
     for r in rows:
         label = q.roles[r.role]
@@ -110,7 +109,7 @@ def to_xlsx(table: ResultsTable, lang: Lang) -> bytes:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.title = SHEET[lang]
+    sheet.title = translations(lang).gettext(SHEET)
     sheet.append(table.headers)
     for row in table.rows:
         sheet.append(row)

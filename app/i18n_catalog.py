@@ -97,11 +97,22 @@ def update() -> None:
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             catalog = Catalog(locale=locale, domain=DOMAIN, project="phieukin")
+        created = catalog.creation_date
         catalog.update(fresh, no_fuzzy_matching=True)
+        # Keep the header's date and leave line numbers out, so that an extraction only
+        # changes the files when a message really came or went.
+        catalog.creation_date = created
         catalog.obsolete.clear()
         catalog.fuzzy = False
         with path.open("wb") as f:
-            write_po(f, catalog, width=100, sort_output=True, include_previous=False)
+            write_po(
+                f,
+                catalog,
+                width=100,
+                sort_output=True,
+                include_previous=False,
+                include_lineno=False,
+            )
 
 
 def compile_all() -> list[Path]:

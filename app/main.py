@@ -21,6 +21,16 @@ from app.settings import Settings, get_settings
 from app.templating import make_templates
 from app.uploads import MAX_UPLOAD_BYTES
 from app.voting import MAX_BODY_BYTES, VOTING_PATHS
+from app.web import (
+    console_leaders,
+    console_lottery,
+    console_questionnaire,
+    console_rounds,
+    console_units,
+    console_voting,
+)
+from app.web.accounts import router as accounts_router
+from app.web.audit_page import router as audit_router
 from app.web.minutes import router as minutes_router
 from app.web.pages import router as web_router
 from app.web.receipt_check import router as receipt_router
@@ -36,8 +46,16 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     web_router,
     results_router,
     vote_router,
+    console_rounds.router,
+    console_units.router,
+    console_lottery.router,
+    console_questionnaire.router,
+    console_leaders.router,
     receipt_router,
     minutes_router,
+    console_voting.router,
+    accounts_router,
+    audit_router,
 )
 
 # A multipart upload carries its file plus boundaries and field headers.

@@ -10,8 +10,10 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from app import csrf, i18n
+from app.errors import translate
+from app.web.console_common import step_link
 from ballots.accounts import MIN_PASSWORD_LENGTH
-from ballots.vocabulary import RoundStatus
+from ballots.vocabulary import Role, RoundStatus, SchoolLevel
 
 STATUS_LABELS = {
     RoundStatus.DRAFT: i18n.N_("Draft"),
@@ -19,6 +21,37 @@ STATUS_LABELS = {
     RoundStatus.CLOSED: i18n.N_("Closed"),
     RoundStatus.PUBLISHED: i18n.N_("Published"),
 }
+
+
+ROLE_LABELS = {
+    Role.WARD_PARTY_SECRETARY: i18n.N_("Ward Party Committee Secretary"),
+    Role.WARD_CHAIRPERSON: i18n.N_("Ward People's Committee Chairperson"),
+    Role.SCHOOL_PRINCIPAL: i18n.N_("School principal"),
+}
+LEVEL_LABELS = {
+    SchoolLevel.KINDERGARTEN: i18n.N_("Kindergarten"),
+    SchoolLevel.PRIMARY: i18n.N_("Primary school"),
+    SchoolLevel.LOWER_SECONDARY: i18n.N_("Lower secondary school"),
+}
+
+
+def tr_counts(template: str, params: dict[str, object]) -> str:
+    """``translate`` with whole numbers written in the viewer's locale (2.158, not 2158)."""
+    shown: dict[str, object] = {
+        k: i18n.format_number(v) if isinstance(v, int) and not isinstance(v, bool) else v
+        for k, v in params.items()
+    }
+    return translate(template, shown)
+
+
+def role_label(role: Role | str) -> str:
+    """A head's role as the viewer reads it."""
+    return i18n.gettext(ROLE_LABELS[Role(role)])
+
+
+def level_label(level: SchoolLevel | str) -> str:
+    """A school level as the viewer reads it."""
+    return i18n.gettext(LEVEL_LABELS[SchoolLevel(level)])
 
 
 def status_label(status: RoundStatus) -> str:
@@ -64,5 +97,10 @@ def make_templates(directory: Path) -> Jinja2Templates:
         status_label=status_label,
         # Forms state the domain's rule, never a number of their own.
         min_password_length=MIN_PASSWORD_LENGTH,
+        role_label=role_label,
+        level_label=level_label,
+        tr=translate,
+        tr_counts=tr_counts,
+        step_link=step_link,
     )
     return Jinja2Templates(env=env)

@@ -241,3 +241,33 @@ def proof(draw: LotteryDraw) -> dict[str, Any]:
         "drawn_by": draw.drawn_by,
         "drawn_at": as_utc(draw.drawn_at).isoformat(),
     }
+
+
+@dataclass(frozen=True)
+class PoolPreview:
+    """The pool a draw would use now, and its digest to read out before the phrase is known."""
+
+    schools: list[tuple[str, str, str]]  # (code, level, name) in the draw's canonical order
+    digest: str
+    excluded: list[str]
+
+
+def pool_preview(session: Session, excluded: Sequence[str] = ()) -> PoolPreview:
+    """The pool and digest ``draw_schools`` would use with these exclusions."""
+    excluded_codes = sorted({c.strip().upper() for c in excluded if c.strip()})
+    pool = draw_kit.canonical_pool(_pool(session, set(excluded_codes)))
+    names = {
+        u.code: u.name for u in session.scalars(select(Unit).where(Unit.kind == UnitKind.SCHOOL))
+    }
+    return PoolPreview(
+        schools=[(s.code, s.level, names.get(s.code, "")) for s in pool],
+        digest=draw_kit.pool_digest(pool) if pool else "",
+        excluded=excluded_codes,
+    )
+
+
+def drawn_units(session: Session, draw: LotteryDraw) -> list[Unit]:
+    """The drawn schools, level by level in the draw's order."""
+    codes = [c for level in draw_kit.LEVELS for c in draw.chosen.get(level, ())]
+    found = {u.code: u for u in session.scalars(select(Unit).where(Unit.code.in_(codes)))}
+    return [found[c] for c in codes if c in found]

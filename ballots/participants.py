@@ -12,6 +12,7 @@ from ballots.db import Base
 from ballots.errors import InvalidInput
 from ballots.rounds import get_round, require_draft
 from ballots.units import MAX_ELECTORATE, Unit, units_by_code
+from ballots.vocabulary import UnitKind
 
 
 class RoundUnit(Base):
@@ -107,3 +108,35 @@ def set_round_units(
         payload={"round_id": round_id, "units": dict(zip(codes, wanted.values(), strict=True))},
     )
     return list_round_units(session, round_id)
+
+
+def add_all_wards(session: Session, round_id: int, *, actor: str) -> list[Participant]:
+    """Make every known ward take part with its usual electorate; keeps units already in."""
+    current = [(p.unit.code, p.electorate) for p in list_round_units(session, round_id)]
+    present = {code for code, _ in current}
+    wards = [
+        (u.code, None)
+        for u in units_by_code(session).values()
+        if u.kind is UnitKind.WARD and u.code not in present
+    ]
+    return set_round_units(session, round_id, [*current, *sorted(wards)], actor=actor)
+
+
+def set_electorates(
+    session: Session, round_id: int, electorates: dict[str, int], *, actor: str
+) -> list[Participant]:
+    """Change the electorate of units already taking part (draft only), same checks as
+    ``set_round_units``; a code not taking part is refused."""
+    current = [(p.unit.code, p.electorate) for p in list_round_units(session, round_id)]
+    present = {code for code, _ in current}
+    strangers = sorted(set(electorates) - present)
+    if strangers:
+        raise InvalidInput(
+            "Unknown unit codes: {codes}.", params={"codes": ", ".join(strangers)}, field="units"
+        )
+    return set_round_units(
+        session,
+        round_id,
+        [(code, electorates.get(code, value)) for code, value in current],
+        actor=actor,
+    )

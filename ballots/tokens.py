@@ -127,6 +127,7 @@ def issue_tokens(
     *,
     actor: str,
     override_electorate: bool = False,
+    override_reason: str | None = None,
 ) -> IssuedTokens:
     """Make ``count`` tokens for a unit of a draft or open round; only their hashes are kept."""
     round_ = get_round(session, round_id)
@@ -190,6 +191,7 @@ def issue_tokens(
             "live_before": live,
             "electorate": electorate,
             "over_electorate_override": over,
+            **({"override_reason": override_reason.strip()} if over and override_reason else {}),
         },
     )
     return IssuedTokens(batch=batch, unit=unit, round=round_, tokens=plain)
@@ -204,10 +206,17 @@ def issue_slips(
     base_url: str,
     actor: str,
     override_electorate: bool = False,
+    override_reason: str | None = None,
 ) -> IssuedSlips:
     """Make ``count`` tokens for a unit and render their print-ready slips (given once)."""
     issued = issue_tokens(
-        session, round_id, unit_code, count, actor=actor, override_electorate=override_electorate
+        session,
+        round_id,
+        unit_code,
+        count,
+        actor=actor,
+        override_electorate=override_electorate,
+        override_reason=override_reason,
     )
     pdf = render_slips_pdf(
         issued.tokens, round_title=issued.round.title, unit_name=issued.unit.name, base_url=base_url

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ballots import casting, lifecycle, rounds, tokens, units
 from ballots.db import transaction
+from ballots.participants import set_round_units
+from ballots.subjects import import_subjects
 from ballots.units import MAX_ELECTORATE
 from ballots.vocabulary import UnitKind
 
@@ -69,13 +71,11 @@ def set_up(factory: sessionmaker[Session], counts: dict[str, int]) -> Setup:
         round_ = rounds.create_round(
             session, title="Đợt đo bỏ phiếu", year=2026, anonymity_threshold=5, actor=ACTOR
         )
-        rounds.import_subjects(
+        import_subjects(
             session, round_.id, (DATA / "long_bien_subjects.csv").read_bytes(), actor=ACTOR
         )
         codes = [u.code for u in units.list_units(session) if u.kind is UnitKind.WARD]
-        rounds.set_round_units(
-            session, round_.id, [(c, MAX_ELECTORATE) for c in codes], actor=ACTOR
-        )
+        set_round_units(session, round_.id, [(c, MAX_ELECTORATE) for c in codes], actor=ACTOR)
         by_use: dict[str, list[str]] = {}
         for use, count in counts.items():
             per_ward = [_issue(session, round_.id, c, -(-count // len(codes))) for c in codes]
@@ -194,6 +194,21 @@ def pgbench_script(
             return "upper(substr(md5('receipt-' || CAST(:n AS text)), 1, 16))"
         if name == "now":
             return "now()"
+        if name == "id":
+            return "gen_random_uuid()"
+        if name == "texts":
+            # The texts' JSON, rebuilt by PostgreSQL so that each row gets a fresh id.
+            items = []
+            for k, item in enumerate(json.loads(value)):
+                for field in ("subject_id", "question", "text"):
+                    variables[f"text{k}_{field}"] = str(item[field])
+                items.append(
+                    "json_build_object('id', gen_random_uuid(), "
+                    f"'subject_id', CAST(:text{k}_subject_id AS integer), "
+                    f"'question', CAST(:text{k}_question AS text), "
+                    f"'text', CAST(:text{k}_text AS text))"
+                )
+            return "json_build_array(" + ", ".join(items) + ")"
         if isinstance(value, UUID):
             return "gen_random_uuid()"
         if isinstance(value, list) and value and all(isinstance(v, UUID) for v in value):

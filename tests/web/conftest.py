@@ -8,6 +8,7 @@ and every QR code decoded, and the browser opens exactly the decoded URL.
 from __future__ import annotations
 
 import io
+import shutil
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -173,7 +174,8 @@ def chromium_browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def screenshot_dir(request: pytest.FixtureRequest) -> Path:
-    """test-output/web/<test name>/ under the repository root (ignored by git)."""
+    """test-output/web/<test name>/ under the repository root (ignored by git), emptied."""
     folder = REPO_ROOT / "test-output" / "web" / request.node.name
+    shutil.rmtree(folder, ignore_errors=True)  # no picture of an earlier run left beside
     folder.mkdir(parents=True, exist_ok=True)
     return folder

@@ -257,8 +257,8 @@ class TestStaffPagesAreAccessible:
         checker.console.expect("status of 401")
         page.click("button[type=submit]")
         expect(page.locator(".error")).to_be_visible()
-        # Known gap (issue 11, item 4): login failures are still in English.
-        checker.step("login refused", vietnamese=False)
+        expect(page.locator(".error")).not_to_contain_text("password")
+        checker.step("login refused")
 
         _log_in(page, *ADMIN)
         checker.step("home")
