@@ -15,7 +15,7 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI, status
 
-from app.api.vote import CastIn, ReceiptOut
+from app.api.schemas import CastIn, ReceiptOut
 from app.server import uvicorn_options
 
 app = FastAPI(openapi_url=None)
