@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo serve test lint typecheck pytest lock clean browser-deps messages
+.PHONY: help install demo serve test lint fmt typecheck pytest lock clean browser-deps messages
 # Compiled catalogues are build output (not in git): remade whenever their .po changes.
 MO := app/locale/vi/LC_MESSAGES/messages.mo app/locale/en/LC_MESSAGES/messages.mo
 
@@ -50,9 +50,13 @@ demo: $(STAMP) $(MO) ## Load the Long Biên sample into ./phieukin.db and serve 
 serve: $(STAMP) $(MO) ## Serve without loading anything
 	$(BIN)/phieukin serve
 
-lint: $(STAMP) ## ruff over everything
+lint: $(STAMP) ## ruff (lint rules and formatting) over everything
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+fmt: $(STAMP) ## Format and apply ruff's safe fixes (then `make lint` says what is left)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 typecheck: $(STAMP) ## mypy --strict over the kit, the domain and the web edge
 	$(BIN)/mypy --strict crypto ballots app
@@ -60,7 +64,8 @@ typecheck: $(STAMP) ## mypy --strict over the kit, the domain and the web edge
 pytest: $(STAMP) $(MO) browser-deps ## The test suite only (PYTEST_ARGS to narrow it)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest ## Everything CI checks
+test: lint typecheck $(STAMP) $(MO) browser-deps ## Everything CI checks; prints the coverage
+	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 lock: ## Rewrite constraints.txt from a fresh resolve
 	rm -rf /tmp/phieukin-lock && $(PYTHON) -m venv /tmp/phieukin-lock

@@ -61,7 +61,7 @@ SessionDep = Annotated[Session, Depends(get_db, scope="function", max_concurrenc
 
 
 def current_user_or_none(
-    request: Request, db: SessionDep, settings: SettingsDep
+    request: Request, db: SessionDep, _settings: SettingsDep
 ) -> accounts.User | None:
     """The logged-in user, or None."""
     token = request.cookies.get(SESSION_COOKIE)

@@ -55,7 +55,8 @@ def _out_of_range(digits: str) -> bool:
 
 def _walk_json(value: Any) -> Iterator[tuple[str, Any]]:
     """(field path, leaf) for every key and leaf of a parsed JSON document, without
-    recursion, so a deeply nested body cannot exhaust the stack."""
+    recursion, so a deeply nested body cannot exhaust the stack.
+    """
     stack: list[tuple[str, Any]] = [("", value)]
     while stack:
         path, item = stack.pop()
@@ -121,6 +122,7 @@ class InputGuard:
         return self.default_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one ASGI connection."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -106,7 +106,8 @@ TITLES: dict[int, str] = {
 
 def translate(template: str, params: dict[str, object] | None = None) -> str:
     """An English template and its fields in the current language; fields that are known
-    words (a round's status, say) are translated too."""
+    words (a round's status, say) are translated too.
+    """
     text = gettext(template) if has_translation(template) else None
     if text is None:
         return ""
@@ -182,7 +183,8 @@ def refusal_page(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """The error page for a refusal a route caught: status from the table, the message given
-    (a page may word it more closely) or the error's own, translated."""
+    (a page may word it more closely) or the error's own, translated.
+    """
     return error_page(
         request,
         status_for(exc),
@@ -235,7 +237,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
+    async def _unexpected(request: Request, _exc: Exception) -> Response:
         # A bug, never an answer to input: the suite fails on any 5xx. The client still
         # gets the uniform body rather than a plain-text trace.
         return _respond(

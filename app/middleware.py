@@ -16,12 +16,14 @@ access_log = logging.getLogger("phieukin.access")
 
 class AccessLog:
     """One line per request: method, path, status, milliseconds. No address, no query,
-    no headers: the voting path must not record who voted or when from where."""
+    no headers: the voting path must not record who voted or when from where.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one ASGI connection."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

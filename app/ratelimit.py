@@ -1,5 +1,6 @@
 """Per-client attempt limits: in this process's memory, or in Redis when several workers or
-servers must share them (PHIEUKIN_REDIS_URL). Never written to the database or a log."""
+servers must share them (PHIEUKIN_REDIS_URL). Never written to the database or a log.
+"""
 
 from __future__ import annotations
 

@@ -126,7 +126,8 @@ def set_electorates(
     session: Session, round_id: int, electorates: dict[str, int], *, actor: str
 ) -> list[Participant]:
     """Change the electorate of units already taking part (draft only), same checks as
-    ``set_round_units``; a code not taking part is refused."""
+    ``set_round_units``; a code not taking part is refused.
+    """
     current = [(p.unit.code, p.electorate) for p in list_round_units(session, round_id)]
     present = {code for code, _ in current}
     strangers = sorted(set(electorates) - present)

@@ -172,12 +172,12 @@ def _literal(value: Any) -> str:
 def pgbench_script(
     statements: Sequence[tuple[str, dict[str, Any]]], pre_ping: bool
 ) -> tuple[str, dict[str, str]]:
-    """The captured statements as a pgbench transaction, and its -D variables.
+    r"""The captured statements as a pgbench transaction, and its -D variables.
 
     A value that must differ per transaction is made by PostgreSQL: the token hash (from
     the sequence number n), the receipt code (16 hex digits of md5(n), so that no two
     collide), new UUIDs and the time. The statements that read the form are left out: the
-    app has them cached after a round's first casts. The redeem's RETURNING row is \\gset,
+    app has them cached after a round's first casts. The redeem's RETURNING row is \gset,
     so the ballot lands in the unit that the slip belongs to, as in the app.
     """
     variables: dict[str, str] = {}

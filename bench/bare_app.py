@@ -22,7 +22,7 @@ app = FastAPI(openapi_url=None)
 
 
 @app.post("/api/v1/vote/cast", response_model=ReceiptOut, status_code=status.HTTP_201_CREATED)
-def cast(body: CastIn) -> ReceiptOut:
+def cast(body: CastIn) -> ReceiptOut:  # noqa: ARG001 - parsing the body is the work measured
     """Parse and validate the body, answer 201."""
     return ReceiptOut(receipt="0123456789", repeated=False)
 

@@ -39,25 +39,32 @@ class AuditRecordLike(Protocol):
     """Read-only shape of a stored entry; ORM rows with these attributes fit it."""
 
     @property
-    def seq(self) -> int: ...
+    def seq(self) -> int:
+        """Position in the chain, from 1."""
 
     @property
-    def at(self) -> str: ...
+    def at(self) -> str:
+        """The time as hashed."""
 
     @property
-    def actor(self) -> str: ...
+    def actor(self) -> str:
+        """Who acted."""
 
     @property
-    def action(self) -> str: ...
+    def action(self) -> str:
+        """What was done."""
 
     @property
-    def payload(self) -> Mapping[str, object]: ...
+    def payload(self) -> Mapping[str, object]:
+        """The action's details."""
 
     @property
-    def prev_hash(self) -> str: ...
+    def prev_hash(self) -> str:
+        """The hash of the entry before."""
 
     @property
-    def hash(self) -> str: ...
+    def hash(self) -> str:
+        """This entry's hash."""
 
 
 @dataclass(frozen=True)

@@ -181,7 +181,7 @@ class TestComposeServices:
         assert (depends.get("db") or {}).get("condition") == "service_healthy"
 
     def test_db_keeps_its_data_in_the_named_volume_pgdata(self) -> None:
-        """pgdata is declared at the top level and mounted where PostgreSQL keeps its files."""
+        """Pgdata is declared at the top level and mounted where PostgreSQL keeps its files."""
         compose = load_compose()
         assert "pgdata" in (compose.get("volumes") or {})
         mounts = [
@@ -506,7 +506,7 @@ class TestDockerfile:
         assert baked_secrets(dockerfile()) == []
 
     def test_installs_editable_with_the_pinned_constraints(self) -> None:
-        """pip installs the project editable (migrations are found beside the source), pinned."""
+        """Pip installs the project editable (migrations are found beside the source), pinned."""
         runs = [ins.argument for ins in dockerfile() if ins.keyword == "RUN"]
         assert any(
             "pip install" in r and "-c constraints.txt" in r and re.search(r"-e \.(\s|$)", r)

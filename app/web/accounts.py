@@ -125,7 +125,7 @@ def confirm_disable(
 
 
 @router.post("/accounts/{user_id:int}/disable")
-def disable(request: Request, db: SessionDep, admin: CurrentAdmin, user_id: int) -> Response:
+def disable(_request: Request, db: SessionDep, admin: CurrentAdmin, user_id: int) -> Response:
     """Disable the account; its sessions end in the same transaction."""
     target = _target(db, user_id)
     account_admin.disable_user(db, target.username, actor=admin.username)
@@ -133,7 +133,7 @@ def disable(request: Request, db: SessionDep, admin: CurrentAdmin, user_id: int)
 
 
 @router.post("/accounts/{user_id:int}/enable")
-def enable(request: Request, db: SessionDep, admin: CurrentAdmin, user_id: int) -> Response:
+def enable(_request: Request, db: SessionDep, admin: CurrentAdmin, user_id: int) -> Response:
     """Let a disabled account log in again."""
     target = _target(db, user_id)
     account_admin.enable_user(db, target.username, actor=admin.username)

@@ -1,5 +1,6 @@
 """Console: the district's units and the round's heads from CSV (preview, then import),
-which units take part and how many voters each has."""
+which units take part and how many voters each has.
+"""
 
 from __future__ import annotations
 

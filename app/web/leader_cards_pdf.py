@@ -1,5 +1,6 @@
 """The heads' setup codes as an A4 sheet of cut-out cards, one per head, in the viewer's
-language. The codes exist only in this PDF: it is handed over in person, never stored."""
+language. The codes exist only in this PDF: it is handed over in person, never stored.
+"""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.ico"
 
 
 @router.get("/rounds/{round_id:int}/minutes.pdf")
-def minutes_pdf(round_id: int, db: SessionDep, user: CurrentReader) -> Response:
+def minutes_pdf(round_id: int, db: SessionDep, _: CurrentReader) -> Response:
     """The minutes of a round in any state, for admins and observers to print and sign."""
     pdf = render_minutes_pdf(minutes.gather(db, round_id))
     return Response(

@@ -93,7 +93,7 @@ class _CriterionBars(Flowable):  # type: ignore[misc]
         self.mean, self.district = c.mean, c.district_mean
         self.width, self.height = 0.0, 33 * mm
 
-    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:  # noqa: ARG002 - reportlab's signature
         self.width = avail_width
         return self.width, self.height
 

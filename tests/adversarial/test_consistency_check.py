@@ -1,5 +1,6 @@
 """`phieukin check`: ballots = spent slips = receipts, the audit chain, the close's anchor;
-and a pg_dump restored into a fresh database passes it (scripts/restore_and_check.sh)."""
+and a pg_dump restored into a fresh database passes it (scripts/restore_and_check.sh).
+"""
 
 from __future__ import annotations
 

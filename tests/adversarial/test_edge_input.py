@@ -1,5 +1,6 @@
 """The edge rule: control characters, ids out of range, oversized CSV cells and bodies are
-refused with a clear 4xx naming the field or line, on both databases; nothing is changed."""
+refused with a clear 4xx naming the field or line, on both databases; nothing is changed.
+"""
 
 from __future__ import annotations
 

@@ -66,7 +66,7 @@ class TestRoundsApi:
         assert one["plan_reference"] == "Kế hoạch số 104-KH/QU"
 
     def test_threshold_below_three_is_a_clear_422(self, admin: TestClient) -> None:
-        """k = 2 is refused with a JSON error naming the field."""
+        """K = 2 is refused with a JSON error naming the field."""
         reply = admin.post(
             "/api/v1/rounds", json={"title": "X", "year": 2023, "anonymity_threshold": 2}
         )

@@ -45,7 +45,7 @@ class TestCatalogues:
                 ), message.id
 
     def test_catalogues_are_compiled(self) -> None:
-        """make install compiled each .po; the .mo answers in Vietnamese."""
+        """Make install compiled each .po; the .mo answers in Vietnamese."""
         for locale in i18n.LOCALES:
             assert po_path(locale).with_suffix(".mo").is_file()
         i18n.set_locale("vi")
@@ -117,7 +117,7 @@ class TestLanguageSwitch:
 
     @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil"])
     def test_switch_never_leaves_the_site(self, client: TestClient, target: str) -> None:
-        """next must be a path here; anything else goes home."""
+        """Next must be a path here; anything else goes home."""
         reply = client.get("/lang/en", params={"next": target}, follow_redirects=False)
         assert reply.headers["location"] == "/"
 

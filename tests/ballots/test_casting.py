@@ -118,10 +118,10 @@ class TestCast:
             (lambda a, s: a["ratings"][s].update(ethics_lifestyle=5), "ethics_lifestyle"),
             (lambda a, s: a["ratings"][s].update(ethics_lifestyle=True), "ethics_lifestyle"),
             (lambda a, s: a["ratings"][s].update(bribery=1), "bribery"),
-            (lambda a, s: a["ratings"].update({"999999": {}}), "999999"),
+            (lambda a, _s: a["ratings"].update({"999999": {}}), "999999"),
             (lambda a, s: a["texts"].update({s: {"strengths": "x" * 2001}}), "strengths"),
             (lambda a, s: a["texts"].update({s: {"gossip": "x"}}), "gossip"),
-            (lambda a, s: a.update(name="Nguyễn Văn A"), "answers"),
+            (lambda a, _s: a.update(name="Nguyễn Văn A"), "answers"),
         ],
     )
     def test_invalid_answers_name_the_field_and_spend_nothing(

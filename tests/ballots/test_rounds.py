@@ -42,7 +42,7 @@ class TestCreateRound:
         assert rounds.get_round(db, round_.id).plan_reference == "Kế hoạch số 104-KH/QU"
 
     def test_threshold_below_three_is_refused(self, db: Session) -> None:
-        """k below 3 would let a 'summary' be one person's answers."""
+        """K below 3 would let a 'summary' be one person's answers."""
         with pytest.raises(InvalidInput, match="below 3"):
             _round(db, anonymity_threshold=2)
 

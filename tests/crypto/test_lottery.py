@@ -335,7 +335,7 @@ class TestDrawStream:
         assert DrawStream(self.SEED, "kindergarten").take(32) != first
 
     def test_uniform_below_one_consumes_nothing(self) -> None:
-        """n = 1 returns 0 without reading the stream."""
+        """N = 1 returns 0 without reading the stream."""
         stream = DrawStream(self.SEED, "x")
         assert stream.uniform_below(1) == 0
         assert stream.take(4) == DrawStream(self.SEED, "x").take(4)
@@ -350,7 +350,7 @@ class TestDrawStream:
         assert [stream.uniform_below(5) for _ in range(20)] == expected
 
     def test_uniform_below_reads_two_bytes_above_256(self) -> None:
-        """n = 300 reads big-endian byte pairs masked to 9 bits, rejecting >= 300."""
+        """N = 300 reads big-endian byte pairs masked to 9 bits, rejecting >= 300."""
         raw = DrawStream(self.SEED, "x").take(200)
         pairs = [int.from_bytes(raw[k : k + 2], "big") & 0x1FF for k in range(0, 200, 2)]
         expected = [v for v in pairs if v < 300][:30]
@@ -361,7 +361,7 @@ class TestDrawStream:
 
     @pytest.mark.parametrize("n", [0, -3, True])
     def test_uniform_below_rejects_bad_bounds(self, n: int) -> None:
-        """n must be an integer of at least 1."""
+        """N must be an integer of at least 1."""
         with pytest.raises(ValueError, match="n >= 1"):
             DrawStream(self.SEED, "x").uniform_below(n)
 

@@ -146,7 +146,7 @@ class TestRoundsPages:
     def test_a_bad_threshold_is_refused_as_the_api_refuses_it(
         self, admin: tuple[TestClient, str], db: Session
     ) -> None:
-        """k = 2 comes back on the form in Vietnamese and creates nothing."""
+        """K = 2 comes back on the form in Vietnamese and creates nothing."""
         c, token = admin
         reply = c.post(
             "/rounds",
