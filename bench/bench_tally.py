@@ -1,6 +1,6 @@
 """Benchmark: the tally of a round with N ballots on PostgreSQL.
 
-Usage: .venv/bin/python bench/bench_tally.py [--ballots 1000000] [--keep] [--candidate]
+Usage: .venv/bin/python bench/bench_tally.py [--ballots 1000000] [--keep]
             [--data DIR] [--server postgresql+psycopg://postgres@127.0.0.1:5432] [--runs 3]
 
 Creates a throwaway database (phieukin_bench_<random>) on the server, migrates it, sets a
@@ -15,9 +15,6 @@ path. It then times, each --runs times (min and median):
   scrubs (scrub.scrub: VACUUM FULL), each timed once, then
   (c) reports.round_results for an admin,
   (d) reports.subject_report of a ward subject.
-
-With --candidate it also times CANDIDATE_COUNTS_SQL below, a rewrite of the whole-round
-tally that is not in ballots/tally.py, and checks that it gives the same counts.
 
 EXPLAIN (ANALYZE, BUFFERS) of the criterion_counts SQL is written to the temporary
 directory (/tmp). The database
@@ -61,7 +58,7 @@ from ballots.units import MAX_ELECTORATE
 from ballots.vocabulary import Role, UserRole
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO.parent / "shared" / "data"
+DEFAULT_DATA = REPO / "app" / "demo_data"
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 TARGET_SECONDS = 5.0
 TARGET_BALLOTS = 1_000_000
@@ -84,21 +81,6 @@ LOAD_SQL = """
         FROM subjects AS s
         WHERE s.round_id = :round_id AND s.unit_id = a.unit_id AND g.i > 0
     ) AS r
-"""
-
-# Candidate rewrite of tally._COUNTS_SQL["postgresql"] (same rows): the subject's array is
-# looked up as ratings -> key instead of coming from jsonb_each's value column, so the
-# planner no longer puts a Memoize keyed on that value in front of the unnesting. The plan
-# keeps the parallel partial HashAggregate.
-CANDIDATE_COUNTS_SQL = """
-    SELECT s.key::int AS subject_id, (c.position - 1)::int AS position,
-           c.value::int AS value, count(*) AS n
-    FROM ballots AS b
-    CROSS JOIN LATERAL jsonb_object_keys(b.ratings) AS s(key)
-    CROSS JOIN LATERAL jsonb_array_elements_text(b.ratings -> s.key) WITH ORDINALITY
-        AS c(value, position)
-    WHERE b.round_id = :round_id
-    GROUP BY 1, 2, 3
 """
 
 
@@ -221,16 +203,6 @@ def explain(engine: Engine, sql: str, round_id: int, path: Path, title: str) -> 
     return body
 
 
-def candidate_counts(session: Session, round_id: int) -> tally.Counts:
-    """The counts of CANDIDATE_COUNTS_SQL, shaped as tally.criterion_counts returns them."""
-    counts: tally.Counts = {}
-    for subject_id, position, value, n in session.execute(
-        text(CANDIDATE_COUNTS_SQL), {"round_id": round_id}
-    ):
-        counts.setdefault(subject_id, {}).setdefault(position, {})[value] = n
-    return counts
-
-
 def load_average() -> str:
     """The 1, 5 and 15 minute load averages (other work on the machine skews timings)."""
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -250,7 +222,7 @@ def autovacuum_busy(engine: Engine, database: str) -> bool:
         )
 
 
-def run(url: str, data: Path, count: int, runs: int, database: str, candidate: bool) -> bool:
+def run(url: str, data: Path, count: int, runs: int, database: str) -> bool:
     """The benchmark proper; True when the whole-round tally met the target."""
     migrations.upgrade(url)
     engine = make_engine(url)
@@ -304,25 +276,6 @@ def run(url: str, data: Path, count: int, runs: int, database: str, candidate: b
         results.add("(a) tally.criterion_counts, whole round", count, timed(runs, counts))
         results.add("(b) tally.ballots_per_unit", count, timed(runs, per_unit))
 
-        if candidate:
-
-            def candidate_run() -> None:
-                with transaction(factory) as session:
-                    candidate_counts(session, round_id)
-
-            with factory() as session:
-                same = candidate_counts(session, round_id) == {
-                    s: {p: dict(v) for p, v in by_position.items()}
-                    for s, by_position in tally.criterion_counts(session, round_id).items()
-                }
-            assert same, "the candidate SQL gives other counts than tally.criterion_counts"
-            print("  candidate SQL gives the same counts as tally.criterion_counts")
-            results.add(
-                "(a*) candidate SQL (not in tally.py), whole round",
-                count,
-                timed(runs, candidate_run),
-            )
-
         tmp = Path(tempfile.gettempdir())
         explain(
             engine,
@@ -331,15 +284,6 @@ def run(url: str, data: Path, count: int, runs: int, database: str, candidate: b
             tmp / f"{database}_explain_counts.txt",
             "tally._COUNTS_SQL['postgresql'], whole round",
         )
-        if candidate:
-            explain(
-                engine,
-                CANDIDATE_COUNTS_SQL,
-                round_id,
-                tmp / f"{database}_explain_candidate.txt",
-                "CANDIDATE_COUNTS_SQL, whole round",
-            )
-
         print("closing...", flush=True)
         start = time.perf_counter()
         with transaction(factory) as session:
@@ -386,8 +330,6 @@ def run(url: str, data: Path, count: int, runs: int, database: str, candidate: b
         results.add("(a') tally.criterion_counts, after close", count, timed(runs, counts))
         results.add("(c) reports.round_results (admin)", count, timed(runs, results_page))
         results.add("(d) reports.subject_report (ward subject)", count, timed(runs, subject_page))
-        if candidate:
-            results.add("(a*') candidate SQL, after close", count, timed(runs, candidate_run))
         if autovacuum_busy(engine, database):
             print("note: an autovacuum worker was busy in the bench database at the end")
         print(f"load average at end: {load_average()}")
@@ -414,9 +356,6 @@ def main() -> int:
     parser.add_argument("--ballots", type=int, default=TARGET_BALLOTS, help="ballots to load")
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each measurement")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument(
-        "--candidate", action="store_true", help="also time CANDIDATE_COUNTS_SQL (not in tally)"
-    )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="units/subjects CSVs")
     parser.add_argument("--server", default=DEFAULT_SERVER, help="SQLAlchemy URL, no database")
     args = parser.parse_args()
@@ -433,7 +372,7 @@ def main() -> int:
     url = server.set(database=database).render_as_string(hide_password=False)
     ok = False
     try:
-        ok = run(url, args.data, args.ballots, args.runs, database, args.candidate)
+        ok = run(url, args.data, args.ballots, args.runs, database)
     finally:
         if args.keep:
             print(f"kept database {database}", file=sys.stderr)

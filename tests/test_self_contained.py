@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHECKED = ("tests", "app", "ballots", "crypto")
+CHECKED = ("tests", "app", "ballots", "crypto", "bench")
 TEXT_SUFFIXES = {".py", ".html", ".css", ".js", ".json", ".csv", ".sh", ".toml", ".md", ".txt"}
 
 # A string that climbs out of its folder, or an absolute path of some machine.
@@ -18,6 +18,8 @@ ABSOLUTE = re.compile(r"""["'](?:/(?:home|Users|root|srv|opt|mnt|tmp|data|shared
 # Path(__file__).resolve().parents[N].parent... and Path(__file__).parent.parent...
 PARENTS = re.compile(r"parents\[(\d+)\]((?:\.parent\b)*)")
 PARENT_CHAIN = re.compile(r"__file__\)(?:\.resolve\(\))?((?:\.parent\b)+)")
+# The repository root's own parent: ROOT.parent, REPO.parent, PROJECT_ROOT.parent...
+ROOT_PARENT = re.compile(r"\b[A-Z_]*(?:ROOT|REPO)[A-Z_]*\.parent\b")
 
 
 def _files() -> list[Path]:
@@ -37,7 +39,12 @@ def outside_references(path: Path, text: str) -> list[str]:
     for number, line in enumerate(text.splitlines(), 1):
         levels = [int(k) + 1 + len(rest) // len(".parent") for k, rest in PARENTS.findall(line)]
         levels += [len(chain) // len(".parent") for chain in PARENT_CHAIN.findall(line)]
-        if CLIMB.search(line) or ABSOLUTE.search(line) or any(n > depth for n in levels):
+        if (
+            CLIMB.search(line)
+            or ABSOLUTE.search(line)
+            or ROOT_PARENT.search(line)
+            or any(n > depth for n in levels)
+        ):
             found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     return found
 
@@ -63,6 +70,7 @@ class TestSelfContained:
             'DATA = Path(__file__).parent.parent.parent / "x"',
             'open("../shared/data/units.csv")',
             'open("/srv/shared/data/units.csv")',
+            'DEFAULT_DATA = REPO.parent / "shared" / "data"',
         ],
     )
     def test_the_check_catches_a_reference_outside(self, line: str) -> None:
