@@ -183,7 +183,7 @@ def pgbench_script(
     variables: dict[str, str] = {}
     lines = ["SELECT nextval('castbench_seq') AS n \\gset", "BEGIN;"]
     if pre_ping:
-        lines.append("SELECT 1;  -- the pool's pre-ping at checkout")
+        lines.append("SELECT 1;  -- the pool's ping at checkout (the app pings idle ones only)")
 
     def substitute(match: re.Match[str], params: dict[str, Any]) -> str:
         name = match.group(1)

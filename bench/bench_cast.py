@@ -171,7 +171,7 @@ def run(args: argparse.Namespace, url: str, database: str, tmp: Path) -> bool:
         casting.cast(session, inproc[0], cs.answers(setup.wards[0], 0))
     with cs.capturing(engine) as statements, transaction(factory) as session:
         casting.cast(session, inproc[1], cs.answers(setup.wards[1], 1))
-    script, variables = cs.pgbench_script(statements, pre_ping=True)
+    script, variables = cs.pgbench_script(statements, pre_ping=False)
     (tmp / "pgbench_cast.sql").write_text(script)
     shutil.copy(tmp / "pgbench_cast.sql", HERE / "pgbench_cast.sql")
     cs.add_pgbench_tokens(factory, setup, int(args.seconds * 4000) + 10_000)
