@@ -36,6 +36,7 @@ import json
 import os
 import pstats
 import secrets
+import shlex
 import shutil
 import subprocess
 import sys
@@ -185,6 +186,7 @@ def run(args: argparse.Namespace, url: str, database: str, tmp: Path) -> bool:
     for name, value in variables.items():
         pgbench_argv += ["-D", f"{name}={value}"]
     pgbench_argv.append(database)
+    (tmp / "pgbench_command.txt").write_text(shlex.join(pgbench_argv) + "\n")
     print(f"\n[1] pgbench, the app's cast transaction, {pool} clients, {args.seconds:.0f} s")
     before = cs.ballots_stored(engine, setup.round_id)
     with measured(database, {}) as fig_pg:
