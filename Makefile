@@ -67,12 +67,13 @@ lock: ## Rewrite constraints.txt from a fresh resolve
 	/tmp/phieukin-lock/bin/pip install --quiet -e '.[test]'
 	/tmp/phieukin-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 
-bench-deps: $(STAMP) ## Install what bench/ needs: wrk and pgbench (Debian packages wrk, postgresql)
+bench-deps: $(STAMP) ## Install what bench/ needs: wrk, pgbench (Debian wrk, postgresql), py-spy
 	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	@command -v pgbench >/dev/null 2>&1 || (apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
 	@command -v taskset >/dev/null 2>&1 || echo "taskset (util-linux) missing: the open-loop generator runs unpinned"
+	@test -x $(BIN)/py-spy || $(BIN)/pip install --quiet py-spy  # the server's profile; optional
 
 bench-cast: bench-deps ## The casting benchmark on PostgreSQL (docs/PERFORMANCE.md); not part of make test
 	$(BIN)/python bench/bench_cast.py

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import _cast_setup as cs
+import _pyspy
 from _procs import Sampler, Server, free_port, uptime
 from sqlalchemy import create_engine, make_url, text
 
@@ -161,7 +162,7 @@ def run(args: argparse.Namespace, url: str, database: str, tmp: Path) -> bool:
     factory = make_session_factory(engine)
     loads = [f"app{c}" for c in args.connections]
     counts = dict.fromkeys(loads, args.tokens)
-    counts.update(warm=4 * 2000, openloop=args.tokens, inprocess=3000)
+    counts.update(warm=4 * 2000, openloop=args.tokens, inprocess=1002)
     setup = cs.set_up(factory, counts)
     pool = args.workers * DB_SESSIONS
     print(f"   round {setup.round_id}: 14 wards, {sum(counts.values()):,} slips; {time.ctime()}")
@@ -231,8 +232,13 @@ def run(args: argparse.Namespace, url: str, database: str, tmp: Path) -> bool:
             warm_result = wrk(app.url, warm_part, 30, 2)
             time.sleep(2.0)  # the warm-up's last casts land before the count
             before = cs.ballots_stored(engine, setup.round_id)
+            spy = None
+            if n == 0 and (worker := _pyspy.worker_pid(app.pid)) is not None:
+                spy = _pyspy.start(worker, args.seconds - 4, tmp / "pyspy.txt")
             with measured(database, {"server": app.pid}) as fig:
                 result = wrk(app.url, bodies, connections, args.seconds)
+            if spy is not None:
+                spy.wait(timeout=60)
             time.sleep(2.0)  # let the casts that wrk stopped waiting for finish
             stored = cs.ballots_stored(engine, setup.round_id) - before
         created = result["statuses"].get(201, 0)
@@ -262,6 +268,10 @@ def run(args: argparse.Namespace, url: str, database: str, tmp: Path) -> bool:
         )
         print(f"    load average {fig['load_before']} -> {fig['load_after']}")
         show_cpu(fig, created, "ballot")
+        if n == 0 and (tmp / "pyspy.txt").exists():
+            print("    one worker under this load, py-spy --gil:")
+            for line in _pyspy.summary(tmp / "pyspy.txt"):
+                print("      " + line)
 
     # --- 4. open loop at half the peak
     rate = round(peak / 2)
