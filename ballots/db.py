@@ -61,8 +61,14 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, *, idle_ping_seconds: float = 5.0, **kwargs: Any) -> Engine:
-    """Create the process's engine for ``url`` with the settings each backend needs."""
+def make_engine(
+    url: str, *, idle_ping_seconds: float = 5.0, prepared_statements: bool = True, **kwargs: Any
+) -> Engine:
+    """Create the process's engine for ``url`` with the settings each backend needs.
+
+    ``prepared_statements=False`` stops psycopg from preparing statements on PostgreSQL
+    (named prepared statements break behind PgBouncer < 1.21 in transaction mode).
+    """
     # Statement parameters carry ballots, texts and token hashes: never in logs or in the
     # text of an exception, whatever the log level (invariant 4).
     kwargs.setdefault("hide_parameters", True)
@@ -71,6 +77,8 @@ def make_engine(url: str, *, idle_ping_seconds: float = 5.0, **kwargs: Any) -> E
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
+    if not prepared_statements:
+        kwargs.setdefault("connect_args", {})["prepare_threshold"] = None
     engine = create_engine(url, **kwargs)
     _ping_when_idle(engine, idle_ping_seconds)
     return engine

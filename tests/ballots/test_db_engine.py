@@ -41,3 +41,24 @@ class TestIdleConnections:
         """Within the idle time there is no ping: the broken connection fails the statement."""
         with pytest.raises(OperationalError):
             _kill_pooled_connection(database_url, idle_ping_seconds=3600)
+
+
+class TestPreparedStatements:
+    """psycopg prepares repeated statements unless told not to (PgBouncer < 1.21)."""
+
+    @pytest.mark.parametrize("prepared", [True, False])
+    def test_repeated_statements_are_prepared_only_when_allowed(
+        self, database_url: str, prepared: bool
+    ) -> None:
+        """After seven runs of one statement, the connection holds a prepared one, or none."""
+        if not database_url.startswith("postgresql"):
+            pytest.skip("prepared statements are the PostgreSQL driver's")
+        engine = make_engine(database_url, prepared_statements=prepared)
+        try:
+            with engine.connect() as conn:
+                for _ in range(7):
+                    conn.execute(text("SELECT 1 + :x"), {"x": 1})
+                held = conn.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar()
+        finally:
+            engine.dispose()
+        assert (held or 0) > 0 if prepared else held == 0
