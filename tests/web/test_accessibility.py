@@ -168,9 +168,11 @@ class TestChecksCanFail:
             '<html lang="vi"><title>Đăng nhập</title><p>Chưa có đợt nào.</p>'
             '<a lang="en" href="?lang=en">English</a><p>Wrong username or password.</p>'
             '<input placeholder="Tên đăng nhập"><button aria-label="Submit the form">x</button>'
+            '<code>{"round_id": 1}</code><p>round.opened</p><p>Hành động round.opened: the end</p>'
         )
         assert english_on_vietnamese_page(browser_page) == [
             "Wrong username or password.",
+            "Hành động round.opened: the end",
             "Submit the form",
         ]
 
