@@ -273,6 +273,15 @@ class TestStaffPagesAreAccessible:
         expect(page.locator("h1")).to_be_visible()
         checker.step("a head's report, as admin")
 
+        page.goto("/audit?verify=1")
+        expect(page.locator("[data-verdict=ok]")).to_be_visible()
+        checker.step("audit log")
+        height = page.evaluate("document.documentElement.scrollHeight")
+        assert height < 12_000, f"the audit log is {height} px tall on a phone"
+
+        page.goto("/accounts")
+        checker.step("accounts")
+
         checker.console.expect("status of 404")
         page.goto("/rounds/999999/results")
         checker.step("not found")
