@@ -281,6 +281,17 @@ class TestStaffPagesAreAccessible:
 
         page.goto("/accounts")
         checker.step("accounts")
+        page.fill("input[name=username]", "ubkt-moi")
+        page.fill("input[name=full_name]", "Ủy ban Kiểm tra")
+        page.click("form[action='/accounts'] button[type=submit]")
+        expect(page.locator("#setup-code")).to_be_visible()
+        checker.step("new account's setup code")
+        page.goto("/accounts")
+        page.locator("a[href$='/disable']").first.click()
+        expect(page.locator("#cannot-undo")).to_be_visible()
+        checker.step("confirm disabling an account")
+        page.goto("/account/password")
+        checker.step("change my password")
 
         checker.console.expect("status of 404")
         page.goto("/rounds/999999/results")
