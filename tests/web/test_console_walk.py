@@ -427,6 +427,10 @@ def test_committee_walks_a_whole_round(
         )
     walk.done("turnout moved by itself")
 
+    # The round's own page counts the ballots too.
+    page.goto(f"/rounds/{round_id}")
+    expect(page.locator("#step-turnout")).to_contain_text(f"Đã có {sum(SLIPS.values())} phiếu")
+
     # 11. Close, read the results, publish.
     audit_heads.append(confirm(walk, round_id, "close"))
     go_to_step(walk, round_id, "results")
