@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo serve test lint fmt typecheck pytest lock clean browser-deps messages
+.PHONY: help install demo serve test lint fmt typecheck pytest lock clean browser-deps messages bench-deps bench-cast
 # Compiled catalogues are build output (not in git): remade whenever their .po changes.
 MO := app/locale/vi/LC_MESSAGES/messages.mo app/locale/en/LC_MESSAGES/messages.mo
 
@@ -71,6 +71,17 @@ lock: ## Rewrite constraints.txt from a fresh resolve
 	rm -rf /tmp/phieukin-lock && $(PYTHON) -m venv /tmp/phieukin-lock
 	/tmp/phieukin-lock/bin/pip install --quiet -e '.[test]'
 	/tmp/phieukin-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+bench-deps: $(STAMP) ## Install what bench/ needs: wrk, pgbench (Debian wrk, postgresql), py-spy
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	@command -v pgbench >/dev/null 2>&1 || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
+	@command -v taskset >/dev/null 2>&1 || echo "taskset (util-linux) missing: the open-loop generator runs unpinned"
+	@test -x $(BIN)/py-spy || $(BIN)/pip install --quiet py-spy  # the server's profile; optional
+
+bench-cast: bench-deps ## The casting benchmark on PostgreSQL (docs/PERFORMANCE.md); not part of make test
+	$(BIN)/python bench/bench_cast.py
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(AXE_DIR)/node_modules

@@ -76,7 +76,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     engine = make_engine(
-        settings.database_url, pool_size=DB_SESSIONS, max_overflow=0, pool_timeout=60
+        settings.database_url,
+        pool_size=DB_SESSIONS,
+        max_overflow=0,
+        pool_timeout=60,
+        prepared_statements=settings.db_prepared_statements,
     )
     app.state.settings = settings
     app.state.engine = engine

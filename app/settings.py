@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PHIEUKIN_", env_file=None, extra="ignore")
 
     database_url: str = "sqlite:///./phieukin.db"
+    # PostgreSQL: psycopg prepares a statement on a connection after 5 uses. Turn it off
+    # behind a PgBouncer older than 1.21 in transaction mode (docs/OPERATIONS.md).
+    db_prepared_statements: bool = True
     secret_key: SecretStr | None = None
     public_base_url: str = "http://127.0.0.1:8000"
     anonymity_threshold: int = Field(

@@ -44,6 +44,12 @@ def tr_counts(template: str, params: dict[str, object]) -> str:
     return translate(template, shown)
 
 
+def pick(label: object) -> str:
+    """The viewer's language of a questionnaire text that has ``vi`` and ``en``."""
+    value = getattr(label, "en" if i18n.current_locale() == "en" else "vi", "")
+    return str(value)
+
+
 def role_label(role: Role | str) -> str:
     """A head's role as the viewer reads it."""
     return i18n.gettext(ROLE_LABELS[Role(role)])
@@ -101,6 +107,7 @@ def make_templates(directory: Path) -> Jinja2Templates:
         level_label=level_label,
         tr=translate,
         tr_counts=tr_counts,
+        pick=pick,
         step_link=step_link,
     )
     return Jinja2Templates(env=env)

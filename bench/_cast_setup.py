@@ -181,9 +181,16 @@ def pgbench_script(
     so the ballot lands in the unit that the slip belongs to, as in the app.
     """
     variables: dict[str, str] = {}
-    lines = ["SELECT nextval('castbench_seq') AS n \\gset", "BEGIN;"]
+    lines = [
+        "-- Written by bench/bench_cast.py from the statements the app sent for one cast",
+        "-- (captured with a before_cursor_execute listener); run with -M prepared and the -D",
+        "-- variables of pgbench_command.txt, which it writes. Per-transaction values (hash of n,",
+        "-- receipt, ids, time) are made by PostgreSQL. The nextval is one more round trip.",
+        "SELECT nextval('castbench_seq') AS n \\gset",
+        "BEGIN;",
+    ]
     if pre_ping:
-        lines.append("SELECT 1;  -- the pool's pre-ping at checkout")
+        lines.append("SELECT 1;  -- the pool's ping at checkout (the app pings idle ones only)")
 
     def substitute(match: re.Match[str], params: dict[str, Any]) -> str:
         name = match.group(1)

@@ -36,6 +36,7 @@ import json
 import os
 import pstats
 import secrets
+import shlex
 import shutil
 import subprocess
 import sys
@@ -46,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import _cast_setup as cs
+import _pyspy
 from _procs import Sampler, Server, free_port, uptime
 from sqlalchemy import create_engine, make_url, text
 
@@ -160,7 +162,7 @@ def run(args: argparse.Namespace, url: str, database: str, tmp: Path) -> bool:
     factory = make_session_factory(engine)
     loads = [f"app{c}" for c in args.connections]
     counts = dict.fromkeys(loads, args.tokens)
-    counts.update(warm=4 * 2000, openloop=args.tokens, inprocess=3000)
+    counts.update(warm=4 * 2000, openloop=args.tokens, inprocess=1002)
     setup = cs.set_up(factory, counts)
     pool = args.workers * DB_SESSIONS
     print(f"   round {setup.round_id}: 14 wards, {sum(counts.values()):,} slips; {time.ctime()}")
@@ -171,7 +173,7 @@ def run(args: argparse.Namespace, url: str, database: str, tmp: Path) -> bool:
         casting.cast(session, inproc[0], cs.answers(setup.wards[0], 0))
     with cs.capturing(engine) as statements, transaction(factory) as session:
         casting.cast(session, inproc[1], cs.answers(setup.wards[1], 1))
-    script, variables = cs.pgbench_script(statements, pre_ping=True)
+    script, variables = cs.pgbench_script(statements, pre_ping=False)
     (tmp / "pgbench_cast.sql").write_text(script)
     shutil.copy(tmp / "pgbench_cast.sql", HERE / "pgbench_cast.sql")
     cs.add_pgbench_tokens(factory, setup, int(args.seconds * 4000) + 10_000)
@@ -185,6 +187,7 @@ def run(args: argparse.Namespace, url: str, database: str, tmp: Path) -> bool:
     for name, value in variables.items():
         pgbench_argv += ["-D", f"{name}={value}"]
     pgbench_argv.append(database)
+    (tmp / "pgbench_command.txt").write_text(shlex.join(pgbench_argv) + "\n")
     print(f"\n[1] pgbench, the app's cast transaction, {pool} clients, {args.seconds:.0f} s")
     before = cs.ballots_stored(engine, setup.round_id)
     with measured(database, {}) as fig_pg:
@@ -229,8 +232,13 @@ def run(args: argparse.Namespace, url: str, database: str, tmp: Path) -> bool:
             warm_result = wrk(app.url, warm_part, 30, 2)
             time.sleep(2.0)  # the warm-up's last casts land before the count
             before = cs.ballots_stored(engine, setup.round_id)
+            spy = None
+            if n == 0 and (worker := _pyspy.worker_pid(app.pid)) is not None:
+                spy = _pyspy.start(worker, args.seconds - 4, tmp / "pyspy.txt")
             with measured(database, {"server": app.pid}) as fig:
                 result = wrk(app.url, bodies, connections, args.seconds)
+            if spy is not None:
+                spy.wait(timeout=60)
             time.sleep(2.0)  # let the casts that wrk stopped waiting for finish
             stored = cs.ballots_stored(engine, setup.round_id) - before
         created = result["statuses"].get(201, 0)
@@ -260,6 +268,10 @@ def run(args: argparse.Namespace, url: str, database: str, tmp: Path) -> bool:
         )
         print(f"    load average {fig['load_before']} -> {fig['load_after']}")
         show_cpu(fig, created, "ballot")
+        if n == 0 and (tmp / "pyspy.txt").exists():
+            print("    one worker under this load, py-spy --gil:")
+            for line in _pyspy.summary(tmp / "pyspy.txt"):
+                print("      " + line)
 
     # --- 4. open loop at half the peak
     rate = round(peak / 2)

@@ -1,6 +1,9 @@
+-- Written by bench/bench_cast.py from the statements the app sent for one cast
+-- (captured with a before_cursor_execute listener); run with -M prepared and the -D
+-- variables of pgbench_command.txt, which it writes. Per-transaction values (hash of n,
+-- receipt, ids, time) are made by PostgreSQL. The nextval is one more round trip.
 SELECT nextval('castbench_seq') AS n \gset
 BEGIN;
-SELECT 1;  -- the pool's pre-ping at checkout
 UPDATE tokens SET used=:used, receipt_sealed=:sealed WHERE tokens.token_hash = sha256(convert_to('castbench-' || CAST(:n AS text), 'UTF8')) AND tokens.used IS false AND (EXISTS (SELECT * FROM token_batches WHERE token_batches.id = tokens.batch_id AND token_batches.voided_at IS NULL)) AND (EXISTS (SELECT rounds.id FROM rounds WHERE rounds.id = tokens.round_id AND rounds.status = :status_1 AND (rounds.opens_at IS NULL OR rounds.opens_at <= now()::TIMESTAMP WITH TIME ZONE) AND (rounds.closes_at IS NULL OR rounds.closes_at > now()::TIMESTAMP WITH TIME ZONE) FOR SHARE)) RETURNING tokens.round_id, tokens.unit_id, (SELECT rounds.created_at FROM rounds WHERE rounds.id = tokens.round_id) AS anon_1 \gset
 WITH ballot AS ( INSERT INTO ballots (id, round_id, unit_id, ratings) VALUES (CAST(gen_random_uuid() AS UUID), :round_id, :unit_id, CAST(:ratings AS JSONB))), answers AS ( INSERT INTO free_text_answers (id, round_id, subject_id, question, text) SELECT t.id, :round_id, t.subject_id, t.question, t.text FROM json_to_recordset(CAST(json_build_array(json_build_object('id', gen_random_uuid(), 'subject_id', CAST(:text0_subject_id AS integer), 'question', CAST(:text0_question AS text), 'text', CAST(:text0_text AS text))) AS JSON)) AS t(id UUID, subject_id INTEGER, question VARCHAR, text TEXT)) INSERT INTO receipts (code, round_id) VALUES (upper(substr(md5('receipt-' || CAST(:n AS text)), 1, 16)), :round_id);
 COMMIT;

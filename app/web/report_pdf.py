@@ -25,6 +25,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from app.i18n import gettext
 from app.web.charts import FILLS, NO_OPINION_FILL, fmt_mean
 from ballots.reports import CriterionResult, SubjectReport
 from ballots.slips import FONTS_DIR
@@ -231,17 +232,23 @@ def render_report_pdf(
 
 def round_line(title: str, year: int) -> str:
     """The round's title, with its year unless the title already says it."""
-    return title if str(year) in title else f"{title} (năm {year})"
+    return (
+        title
+        if str(year) in title
+        else gettext("{title} (year {year})").format(title=title, year=year)
+    )
 
 
 def not_enough_sentence(k: int) -> str:
     """What a report below the threshold says, and all it says."""
-    return f"Chưa đủ số phiếu để bảo đảm ẩn danh (cần ít nhất {k} phiếu)."
+    return gettext("Not enough ballots to keep them anonymous (at least {k} are needed).").format(
+        k=k
+    )
 
 
 def comments_withheld_sentence(c: int) -> str:
     """Why comments are not shown."""
-    return f"Ý kiến viết chỉ hiển thị khi có từ {c} phiếu trở lên."
+    return gettext("Written comments are shown only from {c} ballots up.").format(c=c)
 
 
 def _results(

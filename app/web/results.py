@@ -14,6 +14,7 @@ from app import auth
 from app.deps import CurrentReader, CurrentUser, OptionalUser, SessionDep
 from app.errors import message_for, refusal_page, status_for
 from app.i18n import N_, _
+from app.templating import pick
 from app.web import charts
 from app.web.report_pdf import (
     comments_withheld_sentence,
@@ -84,7 +85,7 @@ def _report_context(db: Session, report: reports.SubjectReport) -> dict[str, Any
     means = [m for _, _, m in trend if m is not None]
     return {
         "r": report,
-        "role_label": q.roles[report.role].vi,
+        "role_label": pick(q.roles[report.role]),
         "round_line": round_line(report.round_title, report.year),
         "not_enough": not_enough_sentence(report.threshold),
         "comments_withheld": comments_withheld_sentence(report.comment_threshold),
@@ -126,7 +127,7 @@ def my_reports(request: Request, db: SessionDep, user: CurrentUser) -> Response:
             {
                 "id": subject.id,
                 "round": round_,
-                "role_label": q.roles[subject.role].vi,
+                "role_label": pick(q.roles[subject.role]),
                 "unit_name": subject.unit.name,
             }
         )

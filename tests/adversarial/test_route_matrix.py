@@ -96,6 +96,16 @@ ALLOWED: dict[str, frozenset[str]] = {
     "POST /receipt": EVERYONE,
     "GET /rounds/{round_id:int}/minutes.pdf": STAFF,
     "GET /favicon.ico": EVERYONE,
+    "GET /accounts": STAFF,  # observers read the list, without controls
+    "POST /accounts": ONLY_ADMIN,
+    "GET /accounts/{user_id:int}/disable": ONLY_ADMIN,
+    "POST /accounts/{user_id:int}/disable": ONLY_ADMIN,
+    "POST /accounts/{user_id:int}/enable": ONLY_ADMIN,
+    "GET /accounts/{user_id:int}/reset": ONLY_ADMIN,
+    "POST /accounts/{user_id:int}/reset": ONLY_ADMIN,
+    "GET /account/password": LOGGED_IN,
+    "POST /account/password": LOGGED_IN,
+    "GET /audit": STAFF,
     "GET /lang/{code}": EVERYONE,
     # The staff console (issue 11).
     "GET /rounds": STAFF,
@@ -142,6 +152,7 @@ class World:
     other_subject_ids: list[int]
     batch_id: int
     leader_username: str
+    spare_user_id: int  # an account the admin's calls may disable and reset
 
 
 def every_route(app: FastAPI) -> list[str]:
@@ -163,6 +174,7 @@ def _fill(path: str, world: World) -> str:
         "round_id": world.round_id,
         "subject_id": world.subject_id,
         "batch_id": world.batch_id,
+        "user_id": world.spare_user_id,
     }
 
     def value(match: re.Match[str]) -> str:
@@ -248,6 +260,14 @@ def world(session_factory: sessionmaker[Session], sample_data: Path) -> World:
             accounts.create_user(
                 db, username=name, full_name=name, role=role, password=PASSWORD, actor="t"
             )
+        spare = accounts.create_user(
+            db,
+            username="duphong",
+            full_name="D",
+            role=UserRole.OBSERVER,
+            password=PASSWORD,
+            actor="t",
+        )
         db.commit()
         return World(
             round_id=done,
@@ -257,6 +277,7 @@ def world(session_factory: sessionmaker[Session], sample_data: Path) -> World:
             other_subject_ids=[s for s in subject_ids if s != mine],
             batch_id=batch_id,
             leader_username=invite.username,
+            spare_user_id=spare.id,
         )
 
 
@@ -311,6 +332,7 @@ class TestRoleByRouteMatrix:
             other_subject_ids=[],
             batch_id=world.batch_id,
             leader_username=world.leader_username,
+            spare_user_id=world.spare_user_id,
         )
         keys = [
             r

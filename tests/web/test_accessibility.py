@@ -168,9 +168,11 @@ class TestChecksCanFail:
             '<html lang="vi"><title>Đăng nhập</title><p>Chưa có đợt nào.</p>'
             '<a lang="en" href="?lang=en">English</a><p>Wrong username or password.</p>'
             '<input placeholder="Tên đăng nhập"><button aria-label="Submit the form">x</button>'
+            '<code>{"round_id": 1}</code><p>round.opened</p><p>Hành động round.opened: the end</p>'
         )
         assert english_on_vietnamese_page(browser_page) == [
             "Wrong username or password.",
+            "Hành động round.opened: the end",
             "Submit the form",
         ]
 
@@ -270,6 +272,26 @@ class TestStaffPagesAreAccessible:
         page.goto(f"/reports/{site.subject_id}")
         expect(page.locator("h1")).to_be_visible()
         checker.step("a head's report, as admin")
+
+        page.goto("/audit?verify=1")
+        expect(page.locator("[data-verdict=ok]")).to_be_visible()
+        checker.step("audit log")
+        height = page.evaluate("document.documentElement.scrollHeight")
+        assert height < 12_000, f"the audit log is {height} px tall on a phone"
+
+        page.goto("/accounts")
+        checker.step("accounts")
+        page.fill("input[name=username]", "ubkt-moi")
+        page.fill("input[name=full_name]", "Ủy ban Kiểm tra")
+        page.click("form[action='/accounts'] button[type=submit]")
+        expect(page.locator("#setup-code")).to_be_visible()
+        checker.step("new account's setup code")
+        page.goto("/accounts")
+        page.locator("a[href$='/disable']").first.click()
+        expect(page.locator("#cannot-undo")).to_be_visible()
+        checker.step("confirm disabling an account")
+        page.goto("/account/password")
+        checker.step("change my password")
 
         checker.console.expect("status of 404")
         page.goto("/rounds/999999/results")

@@ -417,6 +417,10 @@ class TestSlipsAndLifecycle:
         )
         round_page = _vi(c.get(f"/rounds/{round_id}", headers=HTML))
         assert f'href="/rounds/{round_id}/results"' in round_page
+        assert "Người được lấy ý kiến" in _vi(c.get(f"/rounds/{round_id}/results", headers=HTML))
+        c.cookies.set("phieukin_lang", "en")
+        assert "Heads evaluated" in c.get(f"/rounds/{round_id}/results", headers=HTML).text
+        c.cookies.set("phieukin_lang", "vi")
         assert (
             c.post(
                 f"/rounds/{round_id}/publish", data={"csrf_token": token}, follow_redirects=False

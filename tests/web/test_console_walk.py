@@ -45,6 +45,7 @@ from tests.web.checks import (
 
 WAIT_MS = 15_000
 ADMIN = ("bantochuc", "Ban Tổ chức Quận ủy 2023", "Nguyễn Thị Tổ Chức")
+OBSERVER = ("mttq.longbien", "Trần Văn Giám Sát", "mật khẩu của giám sát viên")
 HEAD_PASSWORD = "mật khẩu của bí thư phường"
 ROUND_TITLE = "Lấy ý kiến người đứng đầu năm 2023"
 PLAN = "Kế hoạch số 104-KH/QU"
@@ -176,6 +177,17 @@ def pdf_text(pdf: bytes) -> str:
     """The text of every page of a PDF, lines joined with newlines."""
     pages = [p.get_textpage().get_text_range() for p in pdfium.PdfDocument(io.BytesIO(pdf))]
     return "\n".join(pages).replace("\r\n", "\n")
+
+
+def set_password(page: Page, username: str, code: str, password: str) -> None:
+    """The first-login page: username, the one-time setup code, a new password twice."""
+    page.goto("/setup")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=code]", code)
+    page.fill("input[name=password]", password)
+    page.fill("input[name=password_again]", password)
+    page.click("button[type=submit]")
+    expect(page.locator(".success")).to_be_visible()
 
 
 def log_in(page: Page, username: str, password: str) -> None:
@@ -415,6 +427,10 @@ def test_committee_walks_a_whole_round(
         )
     walk.done("turnout moved by itself")
 
+    # The round's own page counts the ballots too.
+    page.goto(f"/rounds/{round_id}")
+    expect(page.locator("#step-turnout")).to_contain_text(f"Đã có {sum(SLIPS.values())} phiếu")
+
     # 11. Close, read the results, publish.
     audit_heads.append(confirm(walk, round_id, "close"))
     go_to_step(walk, round_id, "results")
@@ -442,13 +458,7 @@ def test_committee_walks_a_whole_round(
         head_page = head.new_page()
         walk.checker.page = head_page
         walk.checker.console.watch(head_page)
-        head_page.goto("/setup")
-        head_page.fill("input[name=username]", username)
-        head_page.fill("input[name=code]", code.lower())
-        head_page.fill("input[name=password]", HEAD_PASSWORD)
-        head_page.fill("input[name=password_again]", HEAD_PASSWORD)
-        head_page.click("button[type=submit]")
-        expect(head_page.locator(".success")).to_be_visible()
+        set_password(head_page, username, code.lower(), HEAD_PASSWORD)
         walk.done("a head sets a password with the setup code")
         log_in(head_page, username, HEAD_PASSWORD)
         head_page.goto("/reports")
@@ -476,3 +486,38 @@ def test_committee_walks_a_whole_round(
         assert audit_head in text, (audit_head, text)
     assert "Ký xác nhận" in text
     walk.done("print the minutes")
+
+    # 15. The audit log, verified against the head written on the minutes at the close.
+    page.locator("nav.staff-nav a[href='/audit']").click()
+    page.fill("input[name=head]", audit_heads[-1])
+    page.locator("form:has(input[name=head]) button[type=submit]").click()
+    expect(page.locator("[data-verdict=ok]")).to_be_visible()
+    walk.done("verify the audit log against the minutes")
+
+    # 16. An observer's account, with a setup code to hand over.
+    page.locator("nav.staff-nav a[href='/accounts']").click()
+    page.fill("input[name=username]", OBSERVER[0])
+    page.fill("input[name=full_name]", OBSERVER[1])
+    page.select_option("select[name=role]", "observer")
+    page.locator("form[action='/accounts'] button[type=submit]").click()
+    observer_code = page.locator("#setup-code").inner_text().strip()
+    walk.done("create an observer's account")
+
+    # 17. The observer reads the round: every page, and no control that changes anything.
+    observer = _context(chromium_browser, walk_server.base_url, PHONE_WIDTH, PHONE_HEIGHT)
+    try:
+        observer_page = observer.new_page()
+        walk.checker.page = observer_page
+        walk.checker.console.watch(observer_page)
+        set_password(observer_page, OBSERVER[0], observer_code, OBSERVER[2])
+        log_in(observer_page, OBSERVER[0], OBSERVER[2])
+        observer_page.locator(f"main a[href='/rounds/{round_id}']").click()
+        expect(observer_page.locator("h1")).to_have_text(ROUND_TITLE)
+        for path in ("", "/units", "/lottery", "/slips", "/leaders"):
+            observer_page.goto(f"/rounds/{round_id}{path}")
+            # Only the logout form posts: write controls are absent, not greyed out.
+            expect(observer_page.locator("main form[method=post]")).to_have_count(0)
+        walk.done("an observer reads the round")
+    finally:
+        observer.close()
+        walk.checker.page = page
