@@ -197,7 +197,7 @@ def run(args: argparse.Namespace, url: str, database: str, tmp: Path) -> bool:
         sys.exit(f"pgbench failed ({done.returncode}):\n{done.stderr[-3000:]}")
     tps = float(next(ln for ln in done.stdout.splitlines() if ln.startswith("tps")).split()[2])
     lat = next(ln for ln in done.stdout.splitlines() if ln.startswith("latency average"))
-    stored = cs.ballots_stored(engine, setup.round_id) - before
+    stored = stored_pg = cs.ballots_stored(engine, setup.round_id) - before
     print(f"    {tps:,.0f} transactions/s, {lat}; ballots stored {stored:,}")
     print(f"    load average {fig_pg['load_before']} -> {fig_pg['load_after']}")
     show_cpu(fig_pg, stored, "transaction")
@@ -345,6 +345,24 @@ def run(args: argparse.Namespace, url: str, database: str, tmp: Path) -> bool:
             f"  (p99 {result['latency_us']['p99'] / 1000:.0f} ms)"
         )
     print(f"   open loop at {rate}/s: p50 {lat_ol['p50']} ms, p99 {lat_ol['p99']} ms")
+    # What each would reach with the machine to itself: its cores divided by the CPU that
+    # one unit of it cost (server, PostgreSQL, load generator), from the same run. Other
+    # work on a shared machine slows everything; it does not change the CPU per unit much.
+    cores = os.cpu_count() or 1
+    own = [k for k in fig_pg["cpu"] if not k.startswith(("everything", "machine"))]
+
+    def projected(fig: dict[str, Any], count: int) -> float:
+        spent = sum(v for k, v in fig["cpu"].items() if k in own or k == "server")
+        return cores * count / spent if spent else 0.0
+
+    alone_pg = projected(fig_pg, stored_pg)
+    alone_bare = projected(fig_bare, bare_result["requests"])
+    alone_app = projected(first["fig"], first["statuses"].get(201, 0))
+    print(
+        f"   with the machine to itself (cores / CPU per unit): pgbench {alone_pg:,.0f}/s, "
+        f"bare {alone_bare:,.0f}/s, app {alone_app:,.0f}/s = "
+        f"{alone_app / min(alone_pg, alone_bare):.2f} x the smaller"
+    )
     met = share >= TARGET_SHARE and lat_ol["p99"] < TARGET_P99_MS
     counts_ok = open_loop_ok and all(r["accounted"] for r in app_results.values())
     print(
