@@ -307,7 +307,11 @@ def round_results(session: Session, round_id: int, *, viewer: User) -> list[Subj
     counts = tally.criterion_counts(session, round_id)
     ballots = tally.ballots_per_unit(session, round_id)
     rows = []
-    for subject in subjects_taking_part(session, round_id):
+    # One order on every backend (a query without ORDER BY has none): unit, then role.
+    taking_part = sorted(
+        subjects_taking_part(session, round_id), key=lambda s: (s.unit.code, s.role.rank)
+    )
+    for subject in taking_part:
         n = ballots.get(subject.unit_id, 0)
         enough = n >= round_.anonymity_threshold
         criteria = tally.criteria_of(counts.get(subject.id, {}), positions) if enough else None
