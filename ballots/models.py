@@ -6,9 +6,19 @@ table cannot go missing because nothing happened to import its module first.
 
 from __future__ import annotations
 
-from ballots import accounts, audit, ballot_box, lottery, rounds, tokens, units
+from ballots import accounts, audit, ballot_box, key_ceremony, lottery, rounds, tokens, units
 from ballots.db import Base
 
 metadata = Base.metadata
 
-__all__ = ["accounts", "audit", "ballot_box", "lottery", "metadata", "rounds", "tokens", "units"]
+__all__ = [
+    "accounts",
+    "audit",
+    "ballot_box",
+    "key_ceremony",
+    "lottery",
+    "metadata",
+    "rounds",
+    "tokens",
+    "units",
+]
