@@ -8,6 +8,11 @@
 
 The demo logins are derived from the installation's secret key, so they stay the same each
 time the demo runs again on the same database (and key file), and differ between machines.
+
+Every round is sealed (key ceremony at the opening, 3 of 5 shares at the close). A real
+round hands each share to its holder and keeps none; the demo has no holders, so it keeps
+the shares itself: in memory for the rounds it closes, and as files for the open round so
+that the operator can close it. The output says so.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.share_files import write_shares
 from ballots import (
     accounts,
     casting,
@@ -51,6 +57,14 @@ ACTOR = "demo"
 DEMO_PHRASE = "Xúc xắc: 4 2 6 1 5 3 - XSMB 24/11/2026: 58213"
 TRY_UNIT = "PHUONG-BODE"
 TRY_SLIPS = 10  # enough for a few people to try from their own phones
+# Illustrative key holders (fictional names): five shares, three needed, as by default.
+DEMO_HOLDERS = [
+    "Nguyễn Văn Hùng (Ủy ban Kiểm tra)",
+    "Trần Thị Mai (Ủy ban MTTQ)",
+    "Lê Quang Minh (Ban Tổ chức)",
+    "Phạm Thu Hà (Văn phòng Quận ủy)",
+    "Đỗ Đức Long (Ban Tuyên giáo)",
+]
 # The demo's sample ballots come from a seeded generator: plausible, repeatable, not secret.
 SAMPLE_SEED = 2023
 COMMENTS = {
@@ -91,6 +105,7 @@ class DemoResult:
     slips: int = 0
     open_round_id: int | None = None
     try_urls: list[str] = field(default_factory=list)
+    shares_dir: Path | None = None
 
     def describe(self, base_url: str) -> str:
         """Text printed by ``phieukin demo``."""
@@ -118,6 +133,17 @@ class DemoResult:
                 "works once):",
                 # Lower case, as a phone's camera shows the link of a printed QR code.
                 *[f"  {url.lower()}" for url in self.try_urls],
+            ]
+        if self.shares_dir:
+            lines += [
+                "",
+                "Every demo round is sealed: ballots are encrypted at cast and opened only at "
+                "the close with 3 of 5 key shares.",
+                "DEMO ONLY: the demo keeps the key shares itself (a real round hands each "
+                "share to its holder and keeps none). Those of the open round are in "
+                f"{self.shares_dir}/; close it with three of them:",
+                f"  phieukin round close {self.open_round_id} "
+                + " ".join(f"--share {p}" for p in sorted(self.shares_dir.glob("*.txt"))[:3]),
             ]
         lines += ["", f"Open {base_url}/ and log in as:"]
         lines += [f"  {name:14} password: {pw}" for name, pw in self.logins.items()]
@@ -204,13 +230,19 @@ def _new_round(session: Session, title: str, year: int, threshold: int, folder: 
     return round_.id
 
 
+def _open_sealed(session: Session, round_id: int) -> list[str]:
+    """Open with the key ceremony; the demo keeps the shares (a real round never does)."""
+    opened = lifecycle.open_round(session, round_id, actor=ACTOR, key_holders=DEMO_HOLDERS)
+    return [s.text for s in opened.shares]
+
+
 def _past_round(session: Session, rng: random.Random, threshold: int, folder: Path) -> None:
     round_id = _new_round(session, PAST_TITLE, 2022, threshold, folder)
     tokens.issue_tokens(session, round_id, TRY_UNIT, 1, actor=ACTOR)  # opening needs slips
-    lifecycle.open_round(session, round_id, actor=ACTOR)
+    shares = _open_sealed(session, round_id)
     for participant in rounds.list_round_units(session, round_id):
         _vote(session, rng, round_id, participant.unit.code, rng.randint(12, 20))
-    lifecycle.close_round(session, round_id, actor=ACTOR)
+    lifecycle.close_round(session, round_id, actor=ACTOR, shares=shares[:3])
     lifecycle.publish_round(session, round_id, actor=ACTOR)
     leaders.create_leader_accounts(session, round_id, actor=ACTOR, now=utcnow())
 
@@ -232,7 +264,7 @@ def _sample_round(
         p.unit.code: tokens.issue_tokens(session, round_id, p.unit.code, p.electorate, actor=ACTOR)
         for p in participants
     }
-    lifecycle.open_round(session, round_id, actor=ACTOR)
+    shares = _open_sealed(session, round_id)
     quiet = next(p.unit for p in participants if p.unit.kind is UnitKind.SCHOOL)
     slips_dir = slips_root / f"round-{round_id}"
     slips_dir.mkdir(parents=True, exist_ok=True)
@@ -252,7 +284,7 @@ def _sample_round(
             (slips_dir / f"{p.unit.code}.pdf").write_bytes(pdf)
             result.slips += len(unused)
     result.slips_dir = slips_dir
-    lifecycle.close_round(session, round_id, actor=ACTOR)
+    lifecycle.close_round(session, round_id, actor=ACTOR, shares=shares[2:])
     lifecycle.publish_round(session, round_id, actor=ACTOR)
     leaders.create_leader_accounts(session, round_id, actor=ACTOR, now=utcnow())
     return round_id
@@ -307,8 +339,12 @@ def load_demo(
         handed = tokens.issue_tokens(
             session, upcoming, TRY_UNIT, TRY_SLIPS, actor=ACTOR, override_electorate=True
         )
+        shares_dir = slips_root / f"round-{upcoming}" / "key-shares"
         if status is RoundStatus.DRAFT:
-            lifecycle.open_round(session, upcoming, actor=ACTOR)
+            opened = lifecycle.open_round(session, upcoming, actor=ACTOR, key_holders=DEMO_HOLDERS)
+            write_shares(shares_dir, NEXT_TITLE, opened.shares)
+        if shares_dir.is_dir():
+            result.shares_dir = shares_dir
         result.open_round_id = upcoming
         result.try_urls = [slip_url(base_url, t) for t in handed.tokens]
     draw = lottery.get_draw(session, result.round_id)

@@ -27,7 +27,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    Engine,
     ForeignKey,
     Index,
     LargeBinary,
@@ -254,35 +253,33 @@ def _decode(plain: bytes) -> tuple[dict[str, list[int]], list[tuple[int, str, st
     return body["r"], [(int(s), str(q), str(t)) for s, q, t in body["t"]]
 
 
-# A round's public key never changes once it is open, so each worker keeps it after the
-# first cast rather than reading it on every one. Keyed by database as well: one process
-# may serve (or test) several.
-_KEYS: OrderedDict[tuple[str, int], tuple[sealing.PublicKey, int] | None] = OrderedDict()
+# Parsing a public key costs more than reading it; parsed keys are kept by their bytes, so
+# a key read from any database or round can never be mistaken for another.
+_KEYS: OrderedDict[bytes, sealing.PublicKey] = OrderedDict()
 _KEYS_LOCK = threading.Lock()
-_KEYS_MAX = 256
+_KEYS_MAX = 64
 
 
 def _sealing_key(session: Session, round_id: int) -> tuple[sealing.PublicKey, int] | None:
-    bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    where = (f"{id(engine)}:{engine.url.render_as_string(hide_password=True)}", round_id)
+    row = session.execute(
+        select(key_ceremony.BoxKey.public_key, key_ceremony.BoxKey.box_bytes).where(
+            key_ceremony.BoxKey.round_id == round_id
+        )
+    ).first()
+    if row is None:
+        return None
+    public, size = bytes(row[0]), int(row[1])
     with _KEYS_LOCK:
-        if where in _KEYS:
-            _KEYS.move_to_end(where)
-            return _KEYS[where]
-    row = key_ceremony.box_key(session, round_id)
-    found = None if row is None else (sealing.load_public_key(row.public_key), row.box_bytes)
+        key = _KEYS.get(public)
+        if key is not None:
+            _KEYS.move_to_end(public)
+            return key, size
+    key = sealing.load_public_key(public)
     with _KEYS_LOCK:
-        _KEYS[where] = found
+        _KEYS[public] = key
         while len(_KEYS) > _KEYS_MAX:
             _KEYS.popitem(last=False)
-    return found
-
-
-def forget_keys() -> None:
-    """Drop the cached public keys (a round reopened in a recreated database, in tests)."""
-    with _KEYS_LOCK:
-        _KEYS.clear()
+    return key, size
 
 
 def _boxes(session: Session, round_id: int, batch: int) -> Iterator[Sequence[Any]]:

@@ -72,6 +72,11 @@ def _move(
             params={"target": target.value, "status": round_.status.value},
             status=round_.status.value,
         )
+    if target is RoundStatus.CLOSED:
+        # Shares are checked and boxes opened before anything else changes, so a refusal
+        # leaves even the caller's session as it was. Anchor what was counted in the hash
+        # chain: the number of ballots and a digest of the receipts about to be published.
+        extra = {**(extra or {}), **ballot_box.open_box(session, round_id, shares)}
     round_.status = target
     session.flush()
     issued: list[key_ceremony.IssuedShare] = []
@@ -93,10 +98,6 @@ def _move(
         }
     elif target is RoundStatus.OPEN:
         extra = {**(extra or {}), "sealed": False}
-    if target is RoundStatus.CLOSED:
-        # Anchor what was counted in the hash chain: the number of ballots and a digest of
-        # the receipts about to be published.
-        extra = {**(extra or {}), **ballot_box.open_box(session, round_id, shares)}
     entry = audit.record(
         session,
         actor=actor,

@@ -42,7 +42,9 @@ GROUPS = 13
 _GROUP = 4
 _VALUE_SYMBOLS = GROUPS * _GROUP  # 52 symbols, 260 bits, the top 4 always zero
 _LABEL = "PHIEUKIN KHOA"
-_HEADER = re.compile(r"PHIEUKIN\s*KHOA\s*R(\d{1,9})\s*S(\d{1,3})\s*/\s*(\d{1,3})\s*K(\d{1,3})")
+_HEADER = re.compile(
+    r"PHIEUKIN[\s-]*KHOA[\s-]*R(\d{1,9})[\s-]*S(\d{1,3})\s*/\s*(\d{1,3})[\s-]*K(\d{1,3})"
+)
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2014\u2212]+")
 # Crockford's reading of look-alikes, as for slips: O is 0, I and L are 1.
 _TYPED = {**{c: c for c in ALPHABET}, "O": "0", "I": "1", "L": "1"}

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+import base64
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field
 
 from app.api.schemas import _In
 from app.deps import CurrentAdmin, CurrentReader, SessionDep, SettingsDep
-from ballots import audit, lifecycle, lottery, scrub, tally, tokens
+from app.uploads import read_upload
+from ballots import audit, key_ceremony, lifecycle, lottery, scrub, tally, tokens
+from ballots.errors import InvalidInput
+from ballots.share_sheets import render_share_sheet
 
 router = APIRouter(tags=["round setup"])
 
@@ -65,6 +69,42 @@ class TransitionOut(BaseModel):
         default=None,
         description="After a close: whether deleted ballot content was cleared from the "
         "database files. When done is false, run `phieukin round scrub ROUND`.",
+    )
+
+
+class OpenIn(_In):
+    key_holders: list[str] = Field(
+        min_length=2,
+        max_length=key_ceremony.MAX_KEY_HOLDERS,
+        description="The key holders' names, one share each (n).",
+        examples=[["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung", "Hoàng Em"]],
+    )
+    shares_needed: int | None = Field(
+        default=None, ge=2, description="Shares needed to open the box (k); default 3."
+    )
+
+
+class ShareOut(BaseModel):
+    number: int
+    holder: str
+    share: str = Field(description="The share's text: the holder's file holds exactly this.")
+    file_name: str
+    sheet_pdf_base64: str = Field(description="The printable sheet (A4 PDF), base64.")
+
+
+class OpenOut(TransitionOut):
+    shares_needed: int
+    key_holders: int
+    shares: list[ShareOut] = Field(
+        description="Shown once, never kept by the server: hand each to its holder now."
+    )
+
+
+class CloseIn(_In):
+    shares: list[Annotated[str, Field(max_length=2000)]] = Field(
+        default_factory=list,
+        max_length=key_ceremony.MAX_KEY_HOLDERS,
+        description="k key shares, as typed or as their files hold them (sealed rounds).",
     )
 
 
@@ -208,27 +248,95 @@ def _transition(
     )
 
 
-@router.post("/rounds/{round_id}/open", response_model=TransitionOut)
-def open_round(round_id: int, db: SessionDep, admin: CurrentAdmin) -> TransitionOut:
-    """Open voting (needs slips); the setup is frozen from here."""
-    return _transition(lifecycle.open_round(db, round_id, actor=admin.username))
+@router.post("/rounds/{round_id}/open", response_model=OpenOut)
+def open_round(
+    round_id: int, db: SessionDep, admin: CurrentAdmin, body: OpenIn | None = None
+) -> OpenOut:
+    """Open voting with the key ceremony (needs slips); the setup is frozen from here.
 
-
-@router.post("/rounds/{round_id}/close", response_model=TransitionOut)
-def close_round(
-    round_id: int, request: Request, db: SessionDep, admin: CurrentAdmin
-) -> TransitionOut:
-    """Close voting for good; the ballot box is rewritten, then the files scrubbed.
-
-    The answer comes once the scrub is done and verified, or says that it could not be.
+    The ballot box is sealed: each key holder gets a share, returned here once and never
+    kept; k of them are needed to close the round.
     """
-    done = lifecycle.close_round(db, round_id, actor=admin.username)
+    if body is None:
+        raise InvalidInput(
+            "A round opens with its key ceremony: name the key holders (key_holders, "
+            "at least 2; shares_needed, default 3).",
+            field="key_holders",
+        )
+    done = lifecycle.open_round(
+        db,
+        round_id,
+        actor=admin.username,
+        key_holders=body.key_holders,
+        shares_needed=body.shares_needed,
+    )
+    shares = [
+        ShareOut(
+            number=s.number,
+            holder=s.holder,
+            share=s.text,
+            file_name=s.file_name,
+            sheet_pdf_base64=base64.b64encode(
+                render_share_sheet(s.share, holder=s.holder, round_title=done.round.title)
+            ).decode(),
+        )
+        for s in done.shares
+    ]
+    first = done.shares[0].share
+    return OpenOut(
+        **_transition(done).model_dump(),
+        shares_needed=first.needed,
+        key_holders=first.holders,
+        shares=shares,
+    )
+
+
+def _close(
+    round_id: int, shares: list[str], request: Request, db: Any, actor: str
+) -> TransitionOut:
+    done = lifecycle.close_round(db, round_id, actor=actor, shares=shares)
     # The scrub runs outside any transaction and must see the close: commit it first.
     db.commit()
     scrubbed: scrub.ScrubResult = request.app.state.scrub_box()
     # The head answered stays the close's (the minutes carry it); the scrub's entry follows.
-    scrub.record(db, round_id, scrubbed, actor=admin.username)
+    scrub.record(db, round_id, scrubbed, actor=actor)
     return _transition(done, scrubbed)
+
+
+@router.post("/rounds/{round_id}/close", response_model=TransitionOut)
+def close_round(
+    round_id: int,
+    request: Request,
+    db: SessionDep,
+    admin: CurrentAdmin,
+    body: CloseIn | None = None,
+) -> TransitionOut:
+    """Close voting for good with k key shares (sealed rounds); the box is opened, rewritten
+    in random order, then the files scrubbed. Too few or a bad share: nothing changes.
+
+    The answer comes once the scrub is done and verified, or says that it could not be.
+    """
+    return _close(round_id, body.shares if body else [], request, db, admin.username)
+
+
+@router.post("/rounds/{round_id}/close/upload", response_model=TransitionOut)
+def close_round_upload(
+    round_id: int,
+    request: Request,
+    db: SessionDep,
+    admin: CurrentAdmin,
+    share: Annotated[list[UploadFile], File(description="The holders' share files.")],
+) -> TransitionOut:
+    """The same close, with the holders' share files uploaded (multipart, field ``share``)."""
+    if len(share) > key_ceremony.MAX_KEY_HOLDERS:
+        raise InvalidInput(f"At most {key_ceremony.MAX_KEY_HOLDERS} share files.", field="share")
+    texts = []
+    for f in share:
+        try:
+            texts.append(read_upload(f).decode("utf-8"))
+        except UnicodeDecodeError:
+            raise InvalidInput("A share file is text (UTF-8).", field="share") from None
+    return _close(round_id, texts, request, db, admin.username)
 
 
 @router.post("/rounds/{round_id}/publish", response_model=TransitionOut)
