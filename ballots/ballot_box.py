@@ -342,9 +342,10 @@ def _unseal(session: Session, round_id: int, private: sealing.PrivateKey) -> dic
             flush()
     if failed:
         raise BoxesUnopened(
-            f"{failed} of {opened + failed} sealed ballot boxes did not open with the round's "
-            "key (altered, or moved to another round or unit). The round stays open; nothing "
-            "was changed.",
+            "{failed} of {boxes} sealed ballot boxes did not open with the round's key "
+            "(altered, or moved to another round or unit). The round stays open; nothing was "
+            "changed.",
+            params={"failed": failed, "boxes": opened + failed},
             failed=failed,
             boxes=opened + failed,
         )

@@ -90,12 +90,16 @@ def clean_holders(names: Sequence[str], shares_needed: int | None) -> tuple[list
         raise InvalidInput("Every key holder needs a name.", field="key_holders")
     if any(len(n) > MAX_HOLDER_NAME for n in cleaned):
         raise InvalidInput(
-            f"A key holder's name has at most {MAX_HOLDER_NAME} characters.", field="key_holders"
+            "A key holder's name has at most {max} characters.",
+            params={"max": MAX_HOLDER_NAME},
+            field="key_holders",
         )
     if len({n.casefold() for n in cleaned}) != len(cleaned):
         raise InvalidInput("Each key holder is named once.", field="key_holders")
     if len(cleaned) > MAX_KEY_HOLDERS:
-        raise InvalidInput(f"At most {MAX_KEY_HOLDERS} key holders.", field="key_holders")
+        raise InvalidInput(
+            "At most {max} key holders.", params={"max": MAX_KEY_HOLDERS}, field="key_holders"
+        )
     if len(cleaned) < MIN_SHARES_NEEDED:
         raise InvalidInput(
             "A sealed round needs at least 2 named key holders (default: 5, of whom 3 are "
@@ -105,8 +109,9 @@ def clean_holders(names: Sequence[str], shares_needed: int | None) -> tuple[list
     k = shares_needed if shares_needed is not None else min(DEFAULT_SHARES_NEEDED, len(cleaned))
     if not MIN_SHARES_NEEDED <= k <= len(cleaned):
         raise InvalidInput(
-            f"The shares needed to open the box must be between {MIN_SHARES_NEEDED} and the "
-            f"number of key holders ({len(cleaned)}).",
+            "The shares needed to open the box must be between {min} and the number of key "
+            "holders ({n}).",
+            params={"min": MIN_SHARES_NEEDED, "n": len(cleaned)},
             field="shares_needed",
         )
     return cleaned, k
@@ -172,22 +177,24 @@ class RebuiltKey:
 
 def _refuse(key: BoxKey, valid: list[int], rejected: list[dict[str, object]]) -> SharesRefused:
     missing = max(0, key.shares_needed - len(valid))
-    parts = []
+    details: dict[str, object] = {
+        "shares_needed": key.shares_needed,
+        "valid": valid,
+        "missing": missing,
+        "rejected": rejected,
+    }
     if rejected:
-        parts.append(
-            "; ".join(f"{r['share']}: {r['reason']}" for r in rejected) + ". Nothing was changed."
-        )
-    if missing:
-        parts.append(
-            f"{len(valid)} valid share(s) of the {key.shares_needed} needed: "
-            f"{missing} more needed to open the ballot box."
+        return SharesRefused(
+            "{count} share(s) refused ({which}): altered, mistyped, or not from this round's "
+            "ceremony (each share is checked against its commitment). Nothing was changed.",
+            params={"count": len(rejected), "which": ", ".join(str(r["share"]) for r in rejected)},
+            **details,
         )
     return SharesRefused(
-        " ".join(parts),
-        shares_needed=key.shares_needed,
-        valid=valid,
-        missing=missing,
-        rejected=rejected,
+        "{valid} valid share(s) of the {needed} needed: {missing} more needed to open the "
+        "ballot box. Nothing was changed.",
+        params={"valid": len(valid), "needed": key.shares_needed, "missing": missing},
+        **details,
     )
 
 
@@ -204,13 +211,13 @@ def rebuild(session: Session, round_id: int, texts: Sequence[str]) -> RebuiltKey
     valid: dict[int, key_shares.Share] = {}
     rejected: list[dict[str, object]] = []
     for position, text in enumerate(texts, start=1):
-        label = f"share {position} presented"
+        label = f"presented {position}"
         try:
             share = key_shares.parse_share(text)
         except key_shares.InvalidShare as exc:
             rejected.append({"share": label, "reason": str(exc)})
             continue
-        label = f"share {share.number} (presented {position})"
+        label = f"share {share.number}"
         if share.round_id != round_id:
             reason = f"it belongs to round {share.round_id}, not round {round_id}"
             rejected.append({"share": label, "reason": reason})

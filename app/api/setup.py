@@ -329,7 +329,11 @@ def close_round_upload(
 ) -> TransitionOut:
     """The same close, with the holders' share files uploaded (multipart, field ``share``)."""
     if len(share) > key_ceremony.MAX_KEY_HOLDERS:
-        raise InvalidInput(f"At most {key_ceremony.MAX_KEY_HOLDERS} share files.", field="share")
+        raise InvalidInput(
+            "At most {max} share files.",
+            params={"max": key_ceremony.MAX_KEY_HOLDERS},
+            field="share",
+        )
     texts = []
     for f in share:
         try:
