@@ -433,8 +433,10 @@ def round_close(
             done = lifecycle.close_round(session, round_id, actor=CLI_ACTOR, shares=texts)
     except DomainError as exc:
         _fail(exc)
-    _report(done)
-    if not _scrub_and_report(engine, round_id):  # after the commit
+    typer.echo(f"Round {done.round.id} is {done.round.status.value}.")
+    scrubbed = _scrub_and_report(engine, round_id)  # after the commit
+    typer.echo(f"Write on the minutes: audit head {done.head_seq}:{done.head_hash}")
+    if not scrubbed:
         raise typer.Exit(code=1)
 
 

@@ -20,7 +20,17 @@ import pytest
 from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ballots import ballot_box, casting, key_ceremony, lifecycle, rounds, tally, tokens, units
+from ballots import (
+    ballot_box,
+    casting,
+    key_ceremony,
+    lifecycle,
+    rounds,
+    scrub,
+    tally,
+    tokens,
+    units,
+)
 from ballots.ballot_box import SealedBox
 from ballots.db import make_engine, make_session_factory, transaction
 from ballots.errors import BoxesUnopened, SharesRefused
@@ -406,7 +416,7 @@ class TestKeyNeverKept:
         for stage in ("ceremony", "close"):
             if stage == "close":
                 _close(factory, round_id, shares[1:4])
-                ballot_box.scrub(engine)
+                scrub.scrub(engine)
             blob = _dump(engine) + _raw_files(engine, committed_database_url)
             logs = "\n".join(r.getMessage() for r in caplog.records).encode()
             assert _found(blob, secrets_) == [], stage
