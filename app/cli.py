@@ -14,7 +14,7 @@ import typer
 from sqlalchemy import Engine  # layers: each command opens its engine, as a request does
 from sqlalchemy.orm import Session
 
-from app import migrations
+from app import migrations, share_files
 from app.errors import console_line
 from app.settings import get_settings
 from ballots import (
@@ -312,26 +312,14 @@ def lottery_verify(round_id: RoundOpt) -> None:
 
 WARNINGS = {
     "open": "Opening round {r} freezes its units, heads, questionnaire and k; voting starts.",
-    "close": "Closing round {r} ends voting for good and shuffles the ballot box.",
+    "close": "Closing round {r} ends voting for good, opens the sealed box and shuffles it.",
     "publish": "Publishing round {r} lets every head read their own report.",
 }
 
 
-def _transition(move: str, round_id: int, yes: bool) -> None:
-    _confirm(yes, WARNINGS[move].format(r=round_id) + " This cannot be undone.")
-    action = {
-        "open": lifecycle.open_round,
-        "close": lifecycle.close_round,
-        "publish": lifecycle.publish_round,
-    }[move]
-    engine = _engine()
-    with use_case(engine) as session:
-        done = action(session, round_id, actor=CLI_ACTOR)
-    typer.echo(f"Round {round_id} is {done.round.status.value}.")
-    scrubbed = move != "close" or _scrub_and_report(engine, round_id)  # after the commit
+def _report(done: lifecycle.Transition) -> None:
+    typer.echo(f"Round {done.round.id} is {done.round.status.value}.")
     typer.echo(f"Write on the minutes: audit head {done.head_seq}:{done.head_hash}")
-    if not scrubbed:
-        raise typer.Exit(code=1)
 
 
 def _scrub_and_report(engine: Engine, round_id: int) -> bool:
@@ -353,15 +341,78 @@ def _scrub_and_report(engine: Engine, round_id: int) -> bool:
 
 
 @round_cli.command("open")
-def round_open(round_id: int, yes: YesOpt = False) -> None:
-    """Open voting."""
-    _transition("open", round_id, yes)
+def round_open(
+    round_id: int,
+    holder: Annotated[
+        list[str] | None,
+        typer.Option("--holder", help="A key holder's name; repeat for each (n >= 2)."),
+    ] = None,
+    needed: Annotated[
+        int | None, typer.Option(help="Shares needed to open the box (k >= 2; default 3).")
+    ] = None,
+    out: Annotated[
+        Path, typer.Option(help="Empty folder for the share files and sheets, one per holder.")
+    ] = Path("key-shares"),
+    yes: YesOpt = False,
+) -> None:
+    """Open voting with the key ceremony: the ballot box is sealed until k holders close it."""
+    if not holder:
+        typer.secho(
+            "Error: a round opens with its key ceremony: name each key holder with --holder "
+            "(for example five, of whom --needed 3 open the box).",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(code=1)
+    _confirm(yes, WARNINGS["open"].format(r=round_id) + " This cannot be undone.")
+    folder = out / f"round-{round_id}"
+    if folder.exists() and any(folder.iterdir()):
+        typer.secho(
+            f"Error: {folder} is not empty; shares are never overwritten.", fg="red", err=True
+        )
+        raise typer.Exit(code=1)
+    with use_case() as session:
+        done = lifecycle.open_round(
+            session, round_id, actor=CLI_ACTOR, key_holders=holder, shares_needed=needed
+        )
+        # Written before the commit: if the files cannot be written, the round stays shut.
+        share_files.write_shares(folder, done.round.title, done.shares)
+    first = done.shares[0].share
+    _report(done)
+    typer.echo(
+        f"Sealed: {first.needed} of {first.holders} key shares open the ballot box. "
+        f"Hand each holder their sheet and file from {folder}/ now, then delete them here:"
+    )
+    for s in done.shares:
+        typer.echo(f"  share {s.number}: {s.holder:30} {folder / s.file_name} (+ .pdf)")
 
 
 @round_cli.command("close")
-def round_close(round_id: int, yes: YesOpt = False) -> None:
-    """Close voting for good."""
-    _transition("close", round_id, yes)
+def round_close(
+    round_id: int,
+    share: Annotated[
+        list[Path] | None,
+        typer.Option("--share", help="A key holder's share file; repeat for k of them."),
+    ] = None,
+    yes: YesOpt = False,
+) -> None:
+    """Close voting for good: open the sealed box with k key shares, then rewrite it."""
+    _confirm(yes, WARNINGS["close"].format(r=round_id) + " This cannot be undone.")
+    texts = []
+    for path in share or []:
+        try:
+            texts.append(path.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            typer.secho(f"Error: cannot read share file {path}: {exc}", fg="red", err=True)
+            raise typer.Exit(code=1) from None
+    engine = _engine()
+    with use_case(engine) as session:
+        done = lifecycle.close_round(session, round_id, actor=CLI_ACTOR, shares=texts)
+    typer.echo(f"Round {done.round.id} is {done.round.status.value}.")
+    scrubbed = _scrub_and_report(engine, round_id)  # after the commit
+    typer.echo(f"Write on the minutes: audit head {done.head_seq}:{done.head_hash}")
+    if not scrubbed:
+        raise typer.Exit(code=1)
 
 
 @round_cli.command("scrub")
@@ -397,7 +448,10 @@ def check(
 @round_cli.command("publish")
 def round_publish(round_id: int, yes: YesOpt = False) -> None:
     """Release the reports to the heads."""
-    _transition("publish", round_id, yes)
+    _confirm(yes, WARNINGS["publish"].format(r=round_id) + " This cannot be undone.")
+    with use_case() as session:
+        done = lifecycle.publish_round(session, round_id, actor=CLI_ACTOR)
+    _report(done)
 
 
 @round_cli.command("minutes")

@@ -8,6 +8,11 @@
 
 The demo logins are derived from the installation's secret key, so they stay the same each
 time the demo runs again on the same database (and key file), and differ between machines.
+
+Every round is sealed (key ceremony at the opening, 3 of 5 shares at the close). A real
+round hands each share to its holder and keeps none; the demo has no holders, so it keeps
+the shares itself: in memory for the rounds it closes, and as files for the open round so
+that the operator can close it. The output says so.
 """
 
 from __future__ import annotations
@@ -22,22 +27,23 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from app.share_files import write_shares
 from ballots import (
     accounts,
     casting,
     leaders,
     lifecycle,
     lottery,
-    participants,
     rounds,
     setup_codes,
-    subjects,
     tally,
     tokens,
     units,
 )
 from ballots.db import utcnow
+from ballots.participants import list_round_units, set_round_units
 from ballots.slips import render_slips_pdf
+from ballots.subjects import import_subjects, list_subjects
 from ballots.vocabulary import Role, RoundStatus, UnitKind, UserRole
 from crypto.qr import slip_url
 
@@ -53,6 +59,14 @@ ACTOR = "demo"
 DEMO_PHRASE = "Xúc xắc: 4 2 6 1 5 3 - XSMB 24/11/2026: 58213"
 TRY_UNIT = "PHUONG-BODE"
 TRY_SLIPS = 10  # enough for a few people to try from their own phones
+# Illustrative key holders (fictional names): five shares, three needed, as by default.
+DEMO_HOLDERS = [
+    "Nguyễn Văn Hùng (Ủy ban Kiểm tra)",
+    "Trần Thị Mai (Ủy ban MTTQ)",
+    "Lê Quang Minh (Ban Tổ chức)",
+    "Phạm Thu Hà (Văn phòng Quận ủy)",
+    "Đỗ Đức Long (Ban Tuyên giáo)",
+]
 # The demo's sample ballots come from a seeded generator: plausible, repeatable, not secret.
 SAMPLE_SEED = 2023
 COMMENTS = {
@@ -93,6 +107,7 @@ class DemoResult:
     slips: int = 0
     open_round_id: int | None = None
     try_urls: list[str] = field(default_factory=list)
+    shares_dir: Path | None = None
 
     def describe(self, base_url: str) -> str:
         """Text printed by ``phieukin demo``."""
@@ -120,6 +135,17 @@ class DemoResult:
                 "works once):",
                 # Lower case, as a phone's camera shows the link of a printed QR code.
                 *[f"  {url.lower()}" for url in self.try_urls],
+            ]
+        if self.shares_dir:
+            lines += [
+                "",
+                "Every demo round is sealed: ballots are encrypted at cast and opened only at "
+                "the close with 3 of 5 key shares.",
+                "DEMO ONLY: the demo keeps the key shares itself (a real round hands each "
+                "share to its holder and keeps none). Those of the open round are in "
+                f"{self.shares_dir}/; close it with three of them:",
+                f"  phieukin round close {self.open_round_id} "
+                + " ".join(f"--share {p}" for p in sorted(self.shares_dir.glob("*.txt"))[:3]),
             ]
         lines += ["", f"Open {base_url}/ and log in as:"]
         lines += [f"  {name:14} password: {pw}" for name, pw in self.logins.items()]
@@ -198,21 +224,27 @@ def _new_round(session: Session, title: str, year: int, threshold: int, folder: 
         anonymity_threshold=threshold,
         actor=ACTOR,
     )
-    subjects.import_subjects(
+    import_subjects(
         session, round_.id, (folder / "long_bien_subjects.csv").read_bytes(), actor=ACTOR
     )
     wards = [u for u in units.list_units(session) if u.kind is UnitKind.WARD]
-    participants.set_round_units(session, round_.id, [(w.code, None) for w in wards], actor=ACTOR)
+    set_round_units(session, round_.id, [(w.code, None) for w in wards], actor=ACTOR)
     return round_.id
+
+
+def _open_sealed(session: Session, round_id: int) -> list[str]:
+    """Open with the key ceremony; the demo keeps the shares (a real round never does)."""
+    opened = lifecycle.open_round(session, round_id, actor=ACTOR, key_holders=DEMO_HOLDERS)
+    return [s.text for s in opened.shares]
 
 
 def _past_round(session: Session, rng: random.Random, threshold: int, folder: Path) -> None:
     round_id = _new_round(session, PAST_TITLE, 2022, threshold, folder)
     tokens.issue_tokens(session, round_id, TRY_UNIT, 1, actor=ACTOR)  # opening needs slips
-    lifecycle.open_round(session, round_id, actor=ACTOR)
-    for participant in participants.list_round_units(session, round_id):
+    shares = _open_sealed(session, round_id)
+    for participant in list_round_units(session, round_id):
         _vote(session, rng, round_id, participant.unit.code, rng.randint(12, 20))
-    lifecycle.close_round(session, round_id, actor=ACTOR)
+    lifecycle.close_round(session, round_id, actor=ACTOR, shares=shares[:3])
     lifecycle.publish_round(session, round_id, actor=ACTOR)
     leaders.create_leader_accounts(session, round_id, actor=ACTOR, now=utcnow())
 
@@ -228,17 +260,17 @@ def _sample_round(
 ) -> int:
     round_id = _new_round(session, DEMO_TITLE, 2023, threshold, folder)
     lottery.draw_schools(session, round_id, phrase=DEMO_PHRASE, actor=ACTOR)
-    taking_part = participants.list_round_units(session, round_id)
+    participants = list_round_units(session, round_id)
     title = rounds.get_round(session, round_id).title
     issued = {
         p.unit.code: tokens.issue_tokens(session, round_id, p.unit.code, p.electorate, actor=ACTOR)
-        for p in taking_part
+        for p in participants
     }
-    lifecycle.open_round(session, round_id, actor=ACTOR)
-    quiet = next(p.unit for p in taking_part if p.unit.kind is UnitKind.SCHOOL)
+    shares = _open_sealed(session, round_id)
+    quiet = next(p.unit for p in participants if p.unit.kind is UnitKind.SCHOOL)
     slips_dir = slips_root / f"round-{round_id}"
     slips_dir.mkdir(parents=True, exist_ok=True)
-    for p in taking_part:
+    for p in participants:
         plain = issued[p.unit.code].tokens
         voters = threshold - 2 if p.unit.id == quiet.id else int(len(plain) * rng.uniform(0.7, 0.9))
         form = casting.preview(session, plain[0])
@@ -254,7 +286,7 @@ def _sample_round(
             (slips_dir / f"{p.unit.code}.pdf").write_bytes(pdf)
             result.slips += len(unused)
     result.slips_dir = slips_dir
-    lifecycle.close_round(session, round_id, actor=ACTOR)
+    lifecycle.close_round(session, round_id, actor=ACTOR, shares=shares[2:])
     lifecycle.publish_round(session, round_id, actor=ACTOR)
     leaders.create_leader_accounts(session, round_id, actor=ACTOR, now=utcnow())
     return round_id
@@ -305,23 +337,27 @@ def load_demo(
         handed = tokens.issue_tokens(
             session, upcoming, TRY_UNIT, TRY_SLIPS, actor=ACTOR, override_electorate=True
         )
+        shares_dir = slips_root / f"round-{upcoming}" / "key-shares"
         if status is RoundStatus.DRAFT:
-            lifecycle.open_round(session, upcoming, actor=ACTOR)
+            opened = lifecycle.open_round(session, upcoming, actor=ACTOR, key_holders=DEMO_HOLDERS)
+            write_shares(shares_dir, NEXT_TITLE, opened.shares)
+        if shares_dir.is_dir():
+            result.shares_dir = shares_dir
         result.open_round_id = upcoming
         result.try_urls = [slip_url(base_url, t) for t in handed.tokens]
     draw = lottery.get_draw(session, result.round_id)
     result.lottery, result.lottery_seed = draw.chosen, draw.seed
-    taking_part = participants.list_round_units(session, result.round_id)
+    participants = list_round_units(session, result.round_id)
     result.units = len(units.list_units(session))
-    result.wards = sum(1 for p in taking_part if p.unit.kind is UnitKind.WARD)
-    result.schools = sum(1 for p in taking_part if p.unit.kind is UnitKind.SCHOOL)
-    result.subjects = len(subjects.list_subjects(session, result.round_id))
+    result.wards = sum(1 for p in participants if p.unit.kind is UnitKind.WARD)
+    result.schools = sum(1 for p in participants if p.unit.kind is UnitKind.SCHOOL)
+    result.subjects = len(list_subjects(session, result.round_id))
     per_unit = tally.ballots_per_unit(session, result.round_id)
     result.ballots = sum(per_unit.values())
     k = rounds.get_round(session, result.round_id).anonymity_threshold
     result.below_threshold = ", ".join(
         f"{p.unit.name} ({per_unit.get(p.unit.id, 0)} ballots, k = {k})"
-        for p in taking_part
+        for p in participants
         if per_unit.get(p.unit.id, 0) < k
     )
     progress("Logins")
@@ -331,7 +367,7 @@ def load_demo(
     result.logins = {DEMO_ADMIN: password, DEMO_OBSERVER: observer_pw}
     head = next(
         s
-        for s in subjects.list_subjects(session, result.round_id)
+        for s in list_subjects(session, result.round_id)
         if s.unit.code == TRY_UNIT and s.role is Role.WARD_PARTY_SECRETARY
     )
     leader = leaders.account_of(session, head.id)

@@ -38,6 +38,8 @@ ERROR_CLASSES = (
     "AuthenticationFailed",
     "TooManyAttempts",
     "PermissionDenied",
+    "SharesRefused",
+    "BoxesUnopened",
 )
 KEYWORDS: dict[str, tuple[int, ...] | None] = {
     "_": None,

@@ -1,25 +1,39 @@
 """The ballot box: the one place ballots are put in and, at close, taken out (invariants 3, 7).
 
-Everything about how a ballot is kept lives here, so that sealing ballots under a
-committee key later changes this module only. A ballot row is a random UUID, the round,
-the unit and the ratings: no token, no time, no sequence, no client data. Each free-text
-answer is a row of its own with no link to its ballot or to the other answers.
+Everything about how a ballot is kept lives here. In a sealed round (one opened with a key
+ceremony, :mod:`ballots.key_ceremony`) a ballot is kept only as a sealed box: ratings and
+texts together, padded to the round's fixed size and sealed with HPKE to the round's
+public key, bound to its round and unit (:mod:`crypto.sealing`). Nothing of its content is
+readable until k key holders bring their shares to the close, which opens every box and
+writes ballots and texts out as plain rows in random order.
+
+A round opened without a ceremony (every round before sealed boxes existed) keeps its
+ballots as plain rows from the start, and closes as it always did.
+
+A plain ballot row is a random UUID, the round, the unit and the ratings: no token, no
+time, no sequence, no client data. Each free-text answer is a row of its own with no link
+to its ballot or to the other answers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import (
     JSON,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Text,
     Uuid,
+    delete,
     func,
     insert,
     select,
@@ -28,7 +42,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from ballots import key_ceremony
 from ballots.db import Base
+from ballots.errors import BoxesUnopened, InvalidBallot
+from ballots.questionnaire import Questionnaire
+from crypto import sealing
 
 # JSONB on PostgreSQL so the tally can unpack ratings in SQL without re-parsing text.
 RatingsType = JSON().with_variant(JSONB(), "postgresql")
@@ -58,6 +76,19 @@ class FreeTextAnswer(Base):
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"))
     question: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
+
+
+class SealedBox(Base):
+    """One ballot of a sealed round, ratings and texts together, until the close opens it."""
+
+    __tablename__ = "sealed_boxes"
+    # Turnout counts boxes per unit during voting: by index, and the unit is no secret.
+    __table_args__ = (Index("ix_sealed_boxes_round_id_unit_id", "round_id", "unit_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    box: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Receipt(Base):
@@ -94,7 +125,15 @@ def put(
     texts: Sequence[tuple[int, str, str]],
     receipt: str,
 ) -> None:
-    """Put one ballot, its free-text answers (subject, question, text) and its receipt in."""
+    """Put one ballot, its free-text answers (subject, question, text) and its receipt in.
+
+    In a sealed round the ballot and its texts go in as one sealed box and nothing of them
+    is stored in the clear.
+    """
+    sealing_key = _sealing_key(session, round_id)
+    if sealing_key is not None:
+        _put_sealed(session, round_id, unit_id, ratings, texts, receipt, sealing_key)
+        return
     connection = session.connection()
     ballot = {k: list(v) for k, v in ratings.items()}
     if connection.dialect.name == "postgresql":
@@ -136,12 +175,182 @@ def put(
     connection.execute(insert(Receipt).values(code=receipt, round_id=round_id))
 
 
+# PostgreSQL: the box and its receipt in one statement, one round trip.
+_PUT_SEALED_POSTGRESQL = text(
+    "WITH box AS ("
+    " INSERT INTO sealed_boxes (id, round_id, unit_id, box)"
+    " VALUES (:id, :round_id, :unit_id, :box)"
+    ") INSERT INTO receipts (code, round_id) VALUES (:receipt, :round_id)"
+)
+
+
+def _put_sealed(
+    session: Session,
+    round_id: int,
+    unit_id: int,
+    ratings: Mapping[str, Sequence[int]],
+    texts: Sequence[tuple[int, str, str]],
+    receipt: str,
+    sealing_key: tuple[sealing.PublicKey, int],
+) -> None:
+    public, size = sealing_key
+    plain = _encode(ratings, texts)
+    if len(plain) > size - 4:
+        # Casting's limits keep every ballot within the size worked out at the opening.
+        raise InvalidBallot("The answers are longer than a ballot can be.", field="texts")
+    box = sealing.seal(public, plain, size=size, round_id=round_id, unit_id=unit_id)
+    values = {"id": uuid.uuid4(), "round_id": round_id, "unit_id": unit_id, "box": box}
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_PUT_SEALED_POSTGRESQL, {**values, "receipt": receipt})
+        return
+    connection.execute(insert(SealedBox).values(**values))
+    connection.execute(insert(Receipt).values(code=receipt, round_id=round_id))
+
+
 def ballot_count(session: Session, round_id: int) -> int:
-    """How many ballots the round has (turnout; never their content)."""
-    return int(
-        session.scalar(select(func.count()).select_from(Ballot).where(Ballot.round_id == round_id))
-        or 0
+    """How many ballots the round has, sealed or not (turnout; never their content)."""
+    return sum(ballots_per_unit(session, round_id).values())
+
+
+def ballots_per_unit(session: Session, round_id: int) -> dict[int, int]:
+    """Ballots per unit, sealed or opened: a count that voting may show (turnout)."""
+    counts: dict[int, int] = {}
+    for model in (Ballot, SealedBox):
+        rows = session.execute(
+            select(model.unit_id, func.count())
+            .where(model.round_id == round_id)
+            .group_by(model.unit_id)
+        )
+        for unit_id, n in rows:
+            counts[int(unit_id)] = counts.get(int(unit_id), 0) + int(n)
+    return counts
+
+
+# ------------------------------------------------------------------------- sealing
+
+
+def box_size(questionnaire: Questionnaire, subjects_per_unit: int) -> int:
+    """The padded size of every box of a round: the longest ballot its form allows.
+
+    Worked out from the encoding in ``_encode``: each rating at most 3 digits and a comma;
+    each text at most 4 UTF-8 bytes a character (JSON escapes only quote, backslash and
+    line breaks, 2 bytes each, and casting removes other control characters), plus fixed
+    room for ids, keys and punctuation.
+    """
+    per_subject = 32 + 4 * len(questionnaire.criteria)
+    per_subject += sum(32 + 4 * len(q.key) + 4 * q.max_chars for q in questionnaire.free_text)
+    return 64 + max(1, subjects_per_unit) * per_subject
+
+
+def _encode(ratings: Mapping[str, Sequence[int]], texts: Sequence[tuple[int, str, str]]) -> bytes:
+    body = {"r": {k: list(v) for k, v in ratings.items()}, "t": [list(t) for t in texts]}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _decode(plain: bytes) -> tuple[dict[str, list[int]], list[tuple[int, str, str]]]:
+    body = json.loads(plain)
+    return body["r"], [(int(s), str(q), str(t)) for s, q, t in body["t"]]
+
+
+# Parsing a public key costs more than reading it; parsed keys are kept by their bytes, so
+# a key read from any database or round can never be mistaken for another.
+_KEYS: OrderedDict[bytes, sealing.PublicKey] = OrderedDict()
+_KEYS_LOCK = threading.Lock()
+_KEYS_MAX = 64
+
+
+def _sealing_key(session: Session, round_id: int) -> tuple[sealing.PublicKey, int] | None:
+    row = session.execute(
+        select(key_ceremony.BoxKey.public_key, key_ceremony.BoxKey.box_bytes).where(
+            key_ceremony.BoxKey.round_id == round_id
+        )
+    ).first()
+    if row is None:
+        return None
+    public, size = bytes(row[0]), int(row[1])
+    with _KEYS_LOCK:
+        key = _KEYS.get(public)
+        if key is not None:
+            _KEYS.move_to_end(public)
+            return key, size
+    key = sealing.load_public_key(public)
+    with _KEYS_LOCK:
+        _KEYS[public] = key
+        while len(_KEYS) > _KEYS_MAX:
+            _KEYS.popitem(last=False)
+    return key, size
+
+
+def _boxes(session: Session, round_id: int, batch: int) -> Iterator[Sequence[Any]]:
+    query = (
+        select(SealedBox.unit_id, SealedBox.box)
+        .where(SealedBox.round_id == round_id)
+        .execution_options(yield_per=batch)
     )
+    yield from session.execute(query).partitions(batch)
+
+
+def _unseal(session: Session, round_id: int, private: sealing.PrivateKey) -> dict[str, int]:
+    """Open every box of the round into plain rows; raise BoxesUnopened if any fails.
+
+    Rows land in whatever order the boxes are read; the rewrite that follows in the same
+    transaction gives them fresh ids and a fresh random order.
+    """
+    batch = 2000
+    opened = failed = 0
+    ballots: list[dict[str, object]] = []
+    texts: list[dict[str, object]] = []
+
+    def flush() -> None:
+        if ballots:
+            session.execute(insert(Ballot), ballots)
+        if texts:
+            session.execute(insert(FreeTextAnswer), texts)
+        ballots.clear()
+        texts.clear()
+
+    for part in _boxes(session, round_id, batch):
+        for unit_id, box in part:
+            try:
+                ratings, answers = _decode(
+                    sealing.open_box(private, box, round_id=round_id, unit_id=unit_id)
+                )
+            except (sealing.BoxBroken, ValueError, KeyError, TypeError):
+                failed += 1
+                continue
+            opened += 1
+            if failed:
+                continue  # the close will stop: no point writing more
+            ballots.append(
+                {"id": uuid.uuid4(), "round_id": round_id, "unit_id": unit_id, "ratings": ratings}
+            )
+            texts.extend(
+                {
+                    "id": uuid.uuid4(),
+                    "round_id": round_id,
+                    "subject_id": s,
+                    "question": q,
+                    "text": t,
+                }
+                for s, q, t in answers
+            )
+        if failed:
+            ballots.clear()
+            texts.clear()
+        else:
+            flush()
+    if failed:
+        raise BoxesUnopened(
+            "{failed} of {boxes} sealed ballot boxes did not open with the round's key "
+            "(altered, or moved to another round or unit). The round stays open; nothing was "
+            "changed.",
+            params={"failed": failed, "boxes": opened + failed},
+            failed=failed,
+            boxes=opened + failed,
+        )
+    session.execute(delete(SealedBox).where(SealedBox.round_id == round_id))
+    return {"boxes_opened": opened}
 
 
 # Fresh random ids made by the database itself, from its cryptographic source: on SQLite
@@ -163,16 +372,26 @@ _REWRITTEN = {
 }
 
 
-def open_box(session: Session, round_id: int) -> dict[str, object]:
-    """At close: rewrite the round's ballots and texts as fresh rows in random order.
+def open_box(session: Session, round_id: int, shares: Sequence[str] = ()) -> dict[str, object]:
+    """At close: open the sealed boxes, then rewrite ballots and texts in random order.
+
+    A sealed round needs k valid ``shares`` (their text); each is checked against its
+    commitment and the key is rebuilt in memory for this call only. A round opened without
+    a ceremony needs none.
 
     Physical order (SQLite rowid, PostgreSQL ctid), the ids seen during voting, and on
     PostgreSQL the transaction id (xmin) that a ballot shared with its texts and its token
     all reflected casting. After this, in the caller's transaction, every row is new, was
     written by the close, in an order drawn from the database's random source. Receipts are
     rewritten sorted, as they are published. Returns the ballot count and the SHA-256 of the
-    sorted receipt list (one code per line), for the audit log.
+    sorted receipt list (one code per line), for the audit log; for a sealed round also the
+    share numbers used and the number of boxes opened.
     """
+    sealed: dict[str, object] = {}
+    if key_ceremony.box_key(session, round_id) is not None:
+        rebuilt = key_ceremony.rebuild(session, round_id, shares)
+        sealed = {"shares_used": rebuilt.shares_used, **_unseal(session, round_id, rebuilt.private)}
+        del rebuilt  # the key goes with this frame; nothing else refers to it
     dialect = session.get_bind().dialect.name
     new_id = _NEW_ID[dialect]
     for table, (key, columns) in _REWRITTEN.items():
@@ -215,6 +434,7 @@ def open_box(session: Session, round_id: int) -> dict[str, object]:
     return {
         "ballots": ballot_count(session, round_id),
         "receipts_sha256": hashlib.sha256(published.encode()).hexdigest(),
+        **sealed,
     }
 
 

@@ -140,3 +140,15 @@ class TooManyGuesses(VotingError):
     def __init__(self, template: str, retry_after: int) -> None:
         super().__init__(template, params={"seconds": retry_after}, retry_after=retry_after)
         self.retry_after = retry_after
+
+
+class SharesRefused(InvalidInput):
+    """The key shares presented at a close cannot open the box: too few, or one is bad.
+
+    ``details``: shares_needed (k), valid (share numbers accepted), missing (how many more
+    are needed), rejected (which presented share, and why).
+    """
+
+
+class BoxesUnopened(InvalidState):
+    """Some sealed boxes did not open: the close stops and changes nothing."""

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ballots import audit, ballot_box
+from ballots import audit, ballot_box, key_ceremony
 from ballots.db import utcnow
 from ballots.errors import InvalidState, VotingClosed, VotingNotOpen
 from ballots.participants import RoundUnit
+from ballots.questionnaire import parse_questionnaire
 from ballots.rounds import Round, get_round
+from ballots.subjects import Subject
 from ballots.tokens import Token, TokenBatch
 from ballots.vocabulary import RoundStatus
+from crypto import sealing
 
 TRANSITIONS: dict[RoundStatus, RoundStatus] = {
     RoundStatus.DRAFT: RoundStatus.OPEN,
@@ -35,6 +39,8 @@ class Transition:
     round: Round
     head_seq: int
     head_hash: str
+    # Opening a sealed round: each holder's share, to hand over once and never keep.
+    shares: list[key_ceremony.IssuedShare] = field(default_factory=list)
 
 
 def _lock(session: Session, round_id: int) -> Round:
@@ -57,6 +63,9 @@ def _move(
     target: RoundStatus,
     actor: str,
     extra: dict[str, object] | None = None,
+    *,
+    ceremony: tuple[list[str], int] | None = None,
+    shares: Sequence[str] = (),
 ) -> Transition:
     round_ = _lock(session, round_id)
     if TRANSITIONS.get(round_.status) is not target:
@@ -65,12 +74,32 @@ def _move(
             params={"target": target.value, "status": round_.status.value},
             status=round_.status.value,
         )
+    if target is RoundStatus.CLOSED:
+        # Shares are checked and boxes opened before anything else changes, so a refusal
+        # leaves even the caller's session as it was. Anchor what was counted in the hash
+        # chain: the number of ballots and a digest of the receipts about to be published.
+        extra = {**(extra or {}), **ballot_box.open_box(session, round_id, shares)}
     round_.status = target
     session.flush()
-    if target is RoundStatus.CLOSED:
-        # Anchor what was counted in the hash chain: the number of ballots and a digest of
-        # the receipts about to be published.
-        extra = {**(extra or {}), **ballot_box.open_box(session, round_id)}
+    issued: list[key_ceremony.IssuedShare] = []
+    if target is RoundStatus.OPEN and ceremony is not None:
+        names, needed = ceremony
+        issued = key_ceremony.hold_ceremony(
+            session, round_id, names, needed, _box_size(session, round_)
+        )
+        key = key_ceremony.box_key(session, round_id)
+        assert key is not None
+        # Who holds which share number, never a share (invariant 9 and the ceremony's rule).
+        extra = {
+            **(extra or {}),
+            "sealed": True,
+            "suite": key.suite,
+            "public_key_sha256": sealing.public_key_fingerprint(key.public_key),
+            "shares_needed": needed,
+            "key_holders": [{"number": s.number, "name": s.holder} for s in issued],
+        }
+    elif target is RoundStatus.OPEN:
+        extra = {**(extra or {}), "sealed": False}
     entry = audit.record(
         session,
         actor=actor,
@@ -81,11 +110,32 @@ def _move(
             **(extra or {}),
         },
     )
-    return Transition(round=round_, head_seq=entry.seq, head_hash=entry.hash)
+    return Transition(round=round_, head_seq=entry.seq, head_hash=entry.hash, shares=issued)
 
 
-def open_round(session: Session, round_id: int, *, actor: str) -> Transition:
-    """Open voting; needs a unit with live slips. Questionnaire, units and k are then frozen."""
+def _box_size(session: Session, round_: Round) -> int:
+    # Subjects are frozen with the rest of the setup, so the largest unit's ballot is known.
+    per_unit = session.scalars(
+        select(func.count()).where(Subject.round_id == round_.id).group_by(Subject.unit_id)
+    ).all()
+    return ballot_box.box_size(parse_questionnaire(round_.questionnaire), max(per_unit, default=1))
+
+
+def open_round(
+    session: Session,
+    round_id: int,
+    *,
+    actor: str,
+    key_holders: Sequence[str] | None,
+    shares_needed: int | None = None,
+) -> Transition:
+    """Open voting; needs a unit with live slips. Questionnaire, units and k are then frozen.
+
+    With ``key_holders`` (names, n >= 2) the round is sealed: the key ceremony runs in this
+    transaction and the returned ``shares`` (k of n needed, default 3) must go to their
+    holders. ``None`` opens the round unsealed, as every round was before sealed boxes:
+    only code calls it so (the API, CLI and console always hold the ceremony).
+    """
     has_live_tokens = session.scalar(
         select(Token.batch_id)
         .join(TokenBatch, TokenBatch.id == Token.batch_id)
@@ -102,15 +152,22 @@ def open_round(session: Session, round_id: int, *, actor: str) -> Transition:
             "Cannot open the round: it is a draft and no unit taking part has slips yet.",
             status="draft",
         )
-    return _move(session, round_id, RoundStatus.OPEN, actor)
+    ceremony = None
+    if key_holders is not None:
+        ceremony = key_ceremony.clean_holders(key_holders, shares_needed)
+    return _move(session, round_id, RoundStatus.OPEN, actor, ceremony=ceremony)
 
 
-def close_round(session: Session, round_id: int, *, actor: str) -> Transition:
-    """Close voting for good and rewrite the ballot box (invariant 7), in one transaction.
+def close_round(
+    session: Session, round_id: int, *, actor: str, shares: Sequence[str] = ()
+) -> Transition:
+    """Close voting for good, open the sealed boxes and rewrite the box, in one transaction.
 
-    Call ``scrub.scrub`` after the commit to clear deleted content from the files.
+    A sealed round needs k of its key shares (their text); fewer, or an altered one, and
+    nothing changes. Call ``scrub.scrub`` after the commit to clear deleted content from the
+    files.
     """
-    return _move(session, round_id, RoundStatus.CLOSED, actor)
+    return _move(session, round_id, RoundStatus.CLOSED, actor, shares=shares)
 
 
 def publish_round(session: Session, round_id: int, *, actor: str) -> Transition:

@@ -44,6 +44,8 @@ FONTS_DIR = Path(__file__).parent / "fonts"
 _SANS = "PhieuKin-DejaVuSans"
 _BOLD = "PhieuKin-DejaVuSans-Bold"
 _MONO = "PhieuKin-DejaVuSansMono"
+# For other printed pages of the project (share sheets) that use the same fonts.
+SANS_FONT, BOLD_FONT, MONO_FONT = _SANS, _BOLD, _MONO
 
 HEADING = "Phiếu lấy ý kiến"
 SCAN_INSTRUCTION = "Quét mã QR bằng camera điện thoại để mở trang bỏ phiếu."
@@ -99,7 +101,7 @@ class _Layout:
 
 
 @functools.cache
-def _register_fonts() -> None:
+def register_fonts() -> None:
     """Register the bundled DejaVu fonts with reportlab once per process."""
     # The standard PDF fonts have no "ế" or "Đ"; DejaVu has every precomposed
     # Vietnamese letter. Parsing the TTF files is slow, so it happens once.
@@ -312,7 +314,7 @@ def render_slips_pdf(
     if len(set(tokens)) != len(tokens):
         # Two slips with one token would let two voters share one ballot.
         raise ValueError("duplicate tokens in batch")
-    _register_fonts()
+    register_fonts()
     # Decomposed input ("e" + combining accents) would print as loose marks;
     # DejaVu has every precomposed Vietnamese letter.
     round_title = unicodedata.normalize("NFC", round_title.strip())

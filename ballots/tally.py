@@ -11,10 +11,11 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from ballots.ballot_box import Ballot, FreeTextAnswer
+from ballots import ballot_box
+from ballots.ballot_box import FreeTextAnswer
 from ballots.tokens import token_summary
 
 # Per (subject, criterion position, value): how many ballots gave it. Position counts from 0
@@ -110,13 +111,8 @@ def criteria_of(counts: dict[int, dict[int, int]], positions: int) -> list[Crite
 
 
 def ballots_per_unit(session: Session, round_id: int) -> dict[int, int]:
-    """Ballots per unit: every ballot of a unit rates each of its subjects once."""
-    rows = session.execute(
-        select(Ballot.unit_id, func.count())
-        .where(Ballot.round_id == round_id)
-        .group_by(Ballot.unit_id)
-    )
-    return {int(u): int(n) for u, n in rows}
+    """Ballots per unit, sealed or not: every ballot of a unit rates each subject once."""
+    return ballot_box.ballots_per_unit(session, round_id)
 
 
 def turnout(session: Session, round_id: int) -> list[UnitTurnout]:

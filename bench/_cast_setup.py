@@ -82,7 +82,7 @@ def set_up(factory: sessionmaker[Session], counts: dict[str, int]) -> Setup:
             # Ward by ward in turn, so that concurrent casts hit every ward.
             by_use[use] = [t for row in zip(*per_ward, strict=True) for t in row][:count]
         pgbench = [tokens.issue_tokens(session, round_.id, c, 1, actor=ACTOR).batch for c in codes]
-        lifecycle.open_round(session, round_.id, actor=ACTOR)
+        lifecycle.open_round(session, round_.id, actor=ACTOR, key_holders=None)
         round_id = round_.id
         pgbench_batches = [(b.id, b.unit_id) for b in pgbench]
     wards = []

@@ -153,7 +153,7 @@ def set_up_round(factory: sessionmaker[Session], data: Path) -> tuple[int, int]:
         )
         # Opening needs live slips somewhere; one token (no PDF) is enough.
         tokens.issue_tokens(session, round_.id, codes[0], 1, actor=ACTOR)
-        lifecycle.open_round(session, round_.id, actor=ACTOR)
+        lifecycle.open_round(session, round_.id, actor=ACTOR, key_holders=None)
         return round_.id, admin.id
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "qr_matrix",
     "qr_version",
     "slip_url",
+    "text_matrix",
 ]
 
 # A dark module is True. Rows top to bottom, columns left to right, no quiet zone.
@@ -113,5 +114,19 @@ def qr_matrix(base_url: str, token: str) -> Matrix:
     code = _new_code(prefix, mode, token, version)
     # The version is known, so skip best_fit: it would encode the data a second time.
     code.make(fit=False)
+    rows: list[list[bool]] = code.get_matrix()
+    return tuple(tuple(row) for row in rows)
+
+
+def text_matrix(text: str) -> Matrix:
+    """Return the modules of a QR code holding ``text`` (level M, smallest version).
+
+    For short texts other than slip URLs, such as a key holder's share: letters, digits,
+    spaces and '/' only keep it in the compact alphanumeric mode.
+    """
+    mode = MODE_ALPHA_NUM if set(text) <= _QR_ALPHANUMERIC else MODE_8BIT_BYTE
+    code = qrcode.QRCode(error_correction=QR_ERROR_CORRECTION, border=0)
+    code.add_data(QRData(text.encode("utf-8"), mode=mode))
+    code.make(fit=True)
     rows: list[list[bool]] = code.get_matrix()
     return tuple(tuple(row) for row in rows)

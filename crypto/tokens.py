@@ -37,6 +37,7 @@ __all__ = [
     "TOKEN_BITS",
     "TOKEN_LENGTH",
     "InvalidToken",
+    "check_symbol",
     "format_token",
     "is_canonical",
     "new_receipt",
@@ -101,6 +102,13 @@ def _check_symbol(data: str) -> str:
     """Return the Luhn mod 32 check symbol for the given data symbols."""
     total = _luhn_sum([_VALUE[c] for c in data], double_first=True)
     return ALPHABET[(-total) % _BASE]
+
+
+def check_symbol(data: str) -> str:
+    """Return the Luhn mod 32 check symbol for canonical symbols (used by key shares too)."""
+    if any(c not in _VALUE for c in data):
+        raise InvalidToken("not canonical symbols")
+    return _check_symbol(data)
 
 
 def _random_symbols(count: int) -> str:

@@ -10,7 +10,9 @@ import pypdfium2 as pdfium
 import zxingcpp
 from sqlalchemy.orm import Session
 
-from ballots import casting, lifecycle, participants, rounds, subjects, tokens, units
+from ballots import casting, lifecycle, rounds, tokens, units
+from ballots.participants import set_round_units
+from ballots.subjects import import_subjects
 from crypto.tokens import normalize_token
 
 BASE = "http://testserver"
@@ -26,18 +28,40 @@ def scan_tokens(pdf: bytes) -> list[str]:
     return found
 
 
+# Five key holders, three needed: the default ceremony of a sealed round.
+HOLDERS = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em"]
+
+
 def open_round_with_slips(
-    session: Session, sample: Path, unit_codes: dict[str, int], threshold: int = 5
+    session: Session, shared: Path, unit_codes: dict[str, int], threshold: int = 5
 ) -> tuple[int, dict[str, list[str]]]:
-    """Load the sample, make a round with these units, issue slips, open it."""
-    units.import_units(session, (sample / "long_bien_units.csv").read_bytes(), actor="test")
+    """Load the sample, make a round with these units, issue slips, open it (unsealed)."""
+    round_id, slips, _ = _open(session, shared, unit_codes, threshold, None)
+    return round_id, slips
+
+
+def open_sealed_round_with_slips(
+    session: Session, shared: Path, unit_codes: dict[str, int], threshold: int = 5
+) -> tuple[int, dict[str, list[str]], list[str]]:
+    """The same, opened with the key ceremony (3 of 5); returns the five shares' text too."""
+    return _open(session, shared, unit_codes, threshold, HOLDERS)
+
+
+def _open(
+    session: Session,
+    shared: Path,
+    unit_codes: dict[str, int],
+    threshold: int,
+    holders: list[str] | None,
+) -> tuple[int, dict[str, list[str]], list[str]]:
+    units.import_units(session, (shared / "long_bien_units.csv").read_bytes(), actor="test")
     round_ = rounds.create_round(
         session, title="Đợt thử", year=2023, anonymity_threshold=threshold, actor="test"
     )
-    subjects.import_subjects(
-        session, round_.id, (sample / "long_bien_subjects.csv").read_bytes(), actor="test"
+    import_subjects(
+        session, round_.id, (shared / "long_bien_subjects.csv").read_bytes(), actor="test"
     )
-    participants.set_round_units(session, round_.id, [(c, None) for c in unit_codes], actor="test")
+    set_round_units(session, round_.id, [(c, None) for c in unit_codes], actor="test")
     slips = {}
     for code, count in unit_codes.items():
         issued = tokens.issue_slips(
@@ -50,8 +74,8 @@ def open_round_with_slips(
             override_electorate=True,
         )
         slips[code] = scan_tokens(issued.pdf)
-    lifecycle.open_round(session, round_.id, actor="test")
-    return round_.id, slips
+    opened = lifecycle.open_round(session, round_.id, actor="test", key_holders=holders)
+    return round_.id, slips, [s.text for s in opened.shares]
 
 
 def answers_for(form: casting.BallotForm, value: int = 4, **texts: str) -> dict[str, Any]:

@@ -7,10 +7,11 @@ a result reaches the API by being declared here, never by a mapper copying it by
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ballots import key_ceremony
 from ballots.accounts import MIN_PASSWORD_LENGTH
 from ballots.questionnaire import Questionnaire
 from ballots.thresholds import (
@@ -331,3 +332,42 @@ class LotteryVerificationOut(_Out):
     recomputed_seed: str
     stored_chosen: dict[str, list[str]]
     recomputed_chosen: dict[str, list[str]]
+
+
+# ---------------------------------------------------------------- sealed box: key ceremony
+
+
+class OpenIn(_In):
+    key_holders: list[str] = Field(
+        min_length=2,
+        max_length=key_ceremony.MAX_KEY_HOLDERS,
+        description="The key holders' names, one share each (n).",
+        examples=[["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung", "Hoàng Em"]],
+    )
+    shares_needed: int | None = Field(
+        default=None, ge=2, description="Shares needed to open the box (k); default 3."
+    )
+
+
+class ShareOut(BaseModel):
+    number: int
+    holder: str
+    share: str = Field(description="The share's text: the holder's file holds exactly this.")
+    file_name: str
+    sheet_pdf_base64: str = Field(description="The printable sheet (A4 PDF), base64.")
+
+
+class OpenOut(TransitionOut):
+    shares_needed: int
+    key_holders: int
+    shares: list[ShareOut] = Field(
+        description="Shown once, never kept by the server: hand each to its holder now."
+    )
+
+
+class CloseIn(_In):
+    shares: list[Annotated[str, Field(max_length=2000)]] = Field(
+        default_factory=list,
+        max_length=key_ceremony.MAX_KEY_HOLDERS,
+        description="k key shares, as typed or as their files hold them (sealed rounds).",
+    )

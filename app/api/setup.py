@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request, Response, status
+import base64
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
 
 from app.api.schemas import (
     AuditEntryOut,
     BatchOut,
+    CloseIn,
     LotteryIn,
-    LotteryProofOut,
-    LotteryVerificationOut,
+    OpenIn,
+    OpenOut,
     ScrubOut,
+    ShareOut,
     SlipsIn,
     TransitionOut,
     UnitTokensOut,
@@ -18,7 +23,10 @@ from app.api.schemas import (
     VoidIn,
 )
 from app.deps import CurrentAdmin, CurrentReader, SessionDep, SettingsDep
-from ballots import audit, lifecycle, lottery, scrub, tally, tokens
+from app.uploads import read_upload
+from ballots import audit, key_ceremony, lifecycle, lottery, scrub, tally, tokens
+from ballots.errors import InvalidInput
+from ballots.share_sheets import render_share_sheet
 
 router = APIRouter(tags=["round setup"])
 
@@ -98,14 +106,10 @@ def turnout(round_id: int, db: SessionDep, _: CurrentReader) -> list[UnitTokensO
     ]
 
 
-@router.post(
-    "/rounds/{round_id}/lottery",
-    response_model=LotteryProofOut,
-    status_code=status.HTTP_201_CREATED,
-)
+@router.post("/rounds/{round_id}/lottery", status_code=status.HTTP_201_CREATED)
 def draw_lottery(
     round_id: int, body: LotteryIn, db: SessionDep, admin: CurrentAdmin
-) -> LotteryProofOut:
+) -> dict[str, Any]:
     """Draw the schools; a redraw needs a reason and is refused once slips exist."""
     draw = lottery.draw_schools(
         db,
@@ -116,19 +120,26 @@ def draw_lottery(
         reason=body.reason,
         actor=admin.username,
     )
-    return LotteryProofOut.model_validate(lottery.proof(draw))
+    return lottery.proof(draw)
 
 
-@router.get("/rounds/{round_id}/lottery", response_model=LotteryProofOut)
-def lottery_proof(round_id: int, db: SessionDep, _: CurrentReader) -> LotteryProofOut:
+@router.get("/rounds/{round_id}/lottery")
+def lottery_proof(round_id: int, db: SessionDep, _: CurrentReader) -> dict[str, Any]:
     """The lottery proof: inputs, algorithm version, seed and chosen schools."""
-    return LotteryProofOut.model_validate(lottery.proof(lottery.get_draw(db, round_id)))
+    return lottery.proof(lottery.get_draw(db, round_id))
 
 
-@router.get("/rounds/{round_id}/lottery/verify", response_model=LotteryVerificationOut)
-def verify_lottery(round_id: int, db: SessionDep, _: CurrentReader) -> LotteryVerificationOut:
+@router.get("/rounds/{round_id}/lottery/verify")
+def verify_lottery(round_id: int, db: SessionDep, _: CurrentReader) -> dict[str, Any]:
     """Re-run the draw from the stored inputs and say whether it matches."""
-    return LotteryVerificationOut.model_validate(lottery.verify_draw(db, round_id))
+    result = lottery.verify_draw(db, round_id)
+    return {
+        "matches": result.matches,
+        "stored_seed": result.stored_seed,
+        "recomputed_seed": result.recomputed_seed,
+        "stored_chosen": result.stored_chosen,
+        "recomputed_chosen": result.recomputed_chosen,
+    }
 
 
 def _transition(
@@ -142,27 +153,99 @@ def _transition(
     )
 
 
-@router.post("/rounds/{round_id}/open", response_model=TransitionOut)
-def open_round(round_id: int, db: SessionDep, admin: CurrentAdmin) -> TransitionOut:
-    """Open voting (needs slips); the setup is frozen from here."""
-    return _transition(lifecycle.open_round(db, round_id, actor=admin.username))
+@router.post("/rounds/{round_id}/open", response_model=OpenOut)
+def open_round(
+    round_id: int, db: SessionDep, admin: CurrentAdmin, body: OpenIn | None = None
+) -> OpenOut:
+    """Open voting with the key ceremony (needs slips); the setup is frozen from here.
 
-
-@router.post("/rounds/{round_id}/close", response_model=TransitionOut)
-def close_round(
-    round_id: int, request: Request, db: SessionDep, admin: CurrentAdmin
-) -> TransitionOut:
-    """Close voting for good; the ballot box is rewritten, then the files scrubbed.
-
-    The answer comes once the scrub is done and verified, or says that it could not be.
+    The ballot box is sealed: each key holder gets a share, returned here once and never
+    kept; k of them are needed to close the round.
     """
-    done = lifecycle.close_round(db, round_id, actor=admin.username)
+    if body is None:
+        raise InvalidInput(
+            "A round opens with its key ceremony: name the key holders (key_holders, "
+            "at least 2; shares_needed, default 3).",
+            field="key_holders",
+        )
+    done = lifecycle.open_round(
+        db,
+        round_id,
+        actor=admin.username,
+        key_holders=body.key_holders,
+        shares_needed=body.shares_needed,
+    )
+    shares = [
+        ShareOut(
+            number=s.number,
+            holder=s.holder,
+            share=s.text,
+            file_name=s.file_name,
+            sheet_pdf_base64=base64.b64encode(
+                render_share_sheet(s.share, holder=s.holder, round_title=done.round.title)
+            ).decode(),
+        )
+        for s in done.shares
+    ]
+    first = done.shares[0].share
+    return OpenOut(
+        **_transition(done).model_dump(),
+        shares_needed=first.needed,
+        key_holders=first.holders,
+        shares=shares,
+    )
+
+
+def _close(
+    round_id: int, shares: list[str], request: Request, db: Any, actor: str
+) -> TransitionOut:
+    done = lifecycle.close_round(db, round_id, actor=actor, shares=shares)
     # The scrub runs outside any transaction and must see the close: commit it first.
     db.commit()
     scrubbed: scrub.ScrubResult = request.app.state.scrub_box()
     # The head answered stays the close's (the minutes carry it); the scrub's entry follows.
-    scrub.record(db, round_id, scrubbed, actor=admin.username)
+    scrub.record(db, round_id, scrubbed, actor=actor)
     return _transition(done, scrubbed)
+
+
+@router.post("/rounds/{round_id}/close", response_model=TransitionOut)
+def close_round(
+    round_id: int,
+    request: Request,
+    db: SessionDep,
+    admin: CurrentAdmin,
+    body: CloseIn | None = None,
+) -> TransitionOut:
+    """Close voting for good with k key shares (sealed rounds); the box is opened, rewritten
+    in random order, then the files scrubbed. Too few or a bad share: nothing changes.
+
+    The answer comes once the scrub is done and verified, or says that it could not be.
+    """
+    return _close(round_id, body.shares if body else [], request, db, admin.username)
+
+
+@router.post("/rounds/{round_id}/close/upload", response_model=TransitionOut)
+def close_round_upload(
+    round_id: int,
+    request: Request,
+    db: SessionDep,
+    admin: CurrentAdmin,
+    share: Annotated[list[UploadFile], File(description="The holders' share files.")],
+) -> TransitionOut:
+    """The same close, with the holders' share files uploaded (multipart, field ``share``)."""
+    if len(share) > key_ceremony.MAX_KEY_HOLDERS:
+        raise InvalidInput(
+            "At most {max} share files.",
+            params={"max": key_ceremony.MAX_KEY_HOLDERS},
+            field="share",
+        )
+    texts = []
+    for f in share:
+        try:
+            texts.append(read_upload(f).decode("utf-8"))
+        except UnicodeDecodeError:
+            raise InvalidInput("A share file is text (UTF-8).", field="share") from None
+    return _close(round_id, texts, request, db, admin.username)
 
 
 @router.post("/rounds/{round_id}/publish", response_model=TransitionOut)

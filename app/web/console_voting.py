@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Form, Request
+from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from app.csrf import CsrfProtected
 from app.deps import CurrentAdmin, CurrentReader, SessionDep, SettingsDep
 from app.i18n import N_, gettext
+from app.uploads import read_upload
 from app.web.console_common import (
     NO_STORE,
     back_to,
@@ -19,9 +22,10 @@ from app.web.console_common import (
     error_text,
     render,
 )
-from ballots import lifecycle, rounds, tally, tokens
+from ballots import key_ceremony, lifecycle, rounds, tally, tokens
 from ballots.accounts import User
 from ballots.errors import DomainError, InvalidInput, NotFound
+from ballots.share_sheets import render_share_sheet
 from ballots.vocabulary import RoundStatus
 
 router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
@@ -206,8 +210,10 @@ def _confirmation(
     *,
     error: str | None = None,
     status_code: int = 200,
+    form_holders: list[str] | None = None,
 ) -> Response:
     title, effect, irreversible = TRANSITIONS[action]
+    key = key_ceremony.box_key(db, round_id)
     return render(
         request,
         "console/confirm_transition.html",
@@ -219,10 +225,14 @@ def _confirmation(
         effect=gettext(effect),
         irreversible=gettext(irreversible),
         error=error,
+        # The key ceremony at the opening; the shares asked for at the close (sealed rounds).
+        holders=form_holders or [""] * DEFAULT_HOLDERS,
+        shares_needed=key.shares_needed if key else key_ceremony.DEFAULT_SHARES_NEEDED,
+        sealed=key is not None,
     )
 
 
-MOVES = {
+MOVES: dict[str, Callable[..., lifecycle.Transition]] = {
     "open": lifecycle.open_round,
     "close": lifecycle.close_round,
     "publish": lifecycle.publish_round,
@@ -263,11 +273,108 @@ def _routes_for(action: str) -> None:
     act.__doc__ = f"Do '{action}', as confirmed."
     path = f"/rounds/{{round_id:int}}/{action}"
     router.add_api_route(path, confirm, methods=["GET"], name=f"confirm_{action}")
-    router.add_api_route(path, act, methods=["POST"], name=f"do_{action}")
+    if action not in ("open", "close"):  # those two have their own forms, below
+        router.add_api_route(path, act, methods=["POST"], name=f"do_{action}")
 
 
 for _action in TRANSITIONS:
     _routes_for(_action)
+
+
+# ------------------------------------------------------------- sealed box
+
+DEFAULT_HOLDERS = 5
+
+
+@router.post("/rounds/{round_id:int}/open")
+def do_open(
+    request: Request,
+    round_id: int,
+    db: SessionDep,
+    admin: CurrentAdmin,
+    holder: Annotated[list[str] | None, Form(max_length=200)] = None,
+    shares_needed: Annotated[int | None, Form(ge=2, le=key_ceremony.MAX_KEY_HOLDERS)] = None,
+) -> Response:
+    """Open with the key ceremony; the answer shows each holder's share once, never again."""
+    names = [h for h in (holder or []) if h.strip()]
+    try:
+        done = lifecycle.open_round(
+            db, round_id, actor=admin.username, key_holders=names, shares_needed=shares_needed
+        )
+    except DomainError as exc:
+        db.rollback()  # nothing of a refused ceremony may be committed with the page
+        return _confirmation(
+            request,
+            db,
+            admin,
+            round_id,
+            "open",
+            error=error_text(exc),
+            status_code=error_status(exc),
+            form_holders=(holder or [])[: key_ceremony.MAX_KEY_HOLDERS],
+        )
+    sheets = [
+        {
+            "number": s.number,
+            "holder": s.holder,
+            "file_name": s.file_name,
+            "text_b64": base64.b64encode((s.text + "\n").encode()).decode(),
+            "pdf_b64": base64.b64encode(
+                render_share_sheet(s.share, holder=s.holder, round_title=done.round.title)
+            ).decode(),
+        }
+        for s in done.shares
+    ]
+    first = done.shares[0].share
+    response = render(
+        request,
+        "console/key_shares.html",
+        admin,
+        round=done.round,
+        sheets=sheets,
+        needed=first.needed,
+        total=first.holders,
+        audit_head=f"{done.head_seq}:{done.head_hash}",
+    )
+    response.headers.update(NO_STORE)
+    return response
+
+
+@router.post("/rounds/{round_id:int}/close")
+def do_close(
+    request: Request,
+    round_id: int,
+    db: SessionDep,
+    admin: CurrentAdmin,
+    background: BackgroundTasks,
+    share: Annotated[list[str] | None, Form(max_length=2000)] = None,
+    share_file: Annotated[list[UploadFile] | None, File()] = None,
+) -> Response:
+    """Close with k key shares, typed or uploaded; a refusal changes nothing and says why."""
+    texts = [t for t in (share or []) if t.strip()]
+    try:
+        for f in (share_file or [])[: key_ceremony.MAX_KEY_HOLDERS]:
+            if f.filename:
+                try:
+                    texts.append(read_upload(f).decode("utf-8"))
+                except UnicodeDecodeError:
+                    raise InvalidInput("A share file is text (UTF-8).", field="share") from None
+        lifecycle.close_round(db, round_id, actor=admin.username, shares=texts)
+    except DomainError as exc:
+        # A box that failed to open may leave opened ones written: none of it is committed.
+        db.rollback()
+        return _confirmation(
+            request,
+            db,
+            admin,
+            round_id,
+            "close",
+            error=error_text(exc),
+            status_code=error_status(exc),
+        )
+    # As the API does: the box was rewritten in this transaction; scrub after commit.
+    background.add_task(request.app.state.scrub_box)
+    return back_to(f"/rounds/{round_id}", "close")
 
 
 # ------------------------------------------------------------------ turnout

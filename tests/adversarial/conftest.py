@@ -38,7 +38,7 @@ def voted(
         )
         participants.set_round_units(session, round_id, [("PHUONG-SAIDONG", BALLOTS)], actor="t")
         plain = tokens.issue_tokens(session, round_id, "PHUONG-SAIDONG", BALLOTS, actor="t").tokens
-        lifecycle.open_round(session, round_id, actor="t")
+        lifecycle.open_round(session, round_id, actor="t", key_holders=None)
         accounts.create_user(
             session,
             username="admin",

@@ -26,7 +26,7 @@ from crypto.qr import slip_url
 from tests.ballot_helpers import answers_for, open_round_with_slips
 from tests.live_server import loopback_socket, serving
 
-VOTING_TABLES = ("ballots", "free_text_answers", "receipts", "tokens")
+VOTING_TABLES = ("ballots", "free_text_answers", "receipts", "tokens", "sealed_boxes")
 IDENTIFYING = (
     "ip",
     "addr",
@@ -76,6 +76,13 @@ class TestInvariant3BallotRows:
         """No token reference, time, sequence or client data beside a ballot."""
         assert _columns(db, "ballots") == {"id", "round_id", "unit_id", "ratings"}
         assert _foreign_tables(db, "ballots") == {"rounds", "units"}
+
+    def test_invariant_3_sealed_box_columns_are_exactly_id_round_unit_box(
+        self, db: Session
+    ) -> None:
+        """A sealed ballot is a random id, round, unit and the box: nothing else beside it."""
+        assert _columns(db, "sealed_boxes") == {"id", "round_id", "unit_id", "box"}
+        assert _foreign_tables(db, "sealed_boxes") == {"rounds", "units"}
 
     def test_invariant_3_texts_have_no_link_to_their_ballot(self, db: Session) -> None:
         """A free-text row names round, subject and question only."""

@@ -59,7 +59,7 @@ def cast_in_order(
         )
         participants.set_round_units(session, round_id, [("PHUONG-SAIDONG", N)], actor="t")
         plain = tokens.issue_tokens(session, round_id, "PHUONG-SAIDONG", N, actor="t").tokens
-        lifecycle.open_round(session, round_id, actor="t")
+        lifecycle.open_round(session, round_id, actor="t", key_holders=None)
         form = casting.preview(session, plain[0])
     keys = [c.key for c in form.questionnaire.criteria]
     first, second = (str(s.id) for s in form.subjects)

@@ -92,7 +92,7 @@ def open_round(committed_database_url: str, sample_data: Path) -> tuple[str, int
         )
         set_round_units(session, round_id, [("PHUONG-SAIDONG", SLIPS)], actor="t")
         plain = tokens.issue_tokens(session, round_id, "PHUONG-SAIDONG", SLIPS, actor="t").tokens
-        lifecycle.open_round(session, round_id, actor="t")
+        lifecycle.open_round(session, round_id, actor="t", key_holders=None)
         form = casting.preview(session, plain[0])
     engine.dispose()
     keys = [c.key for c in form.questionnaire.criteria]

@@ -64,6 +64,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "GET /api/v1/rounds/{round_id}/lottery/verify": STAFF,
     "POST /api/v1/rounds/{round_id}/open": ONLY_ADMIN,
     "POST /api/v1/rounds/{round_id}/close": ONLY_ADMIN,
+    "POST /api/v1/rounds/{round_id}/close/upload": ONLY_ADMIN,
     "POST /api/v1/rounds/{round_id}/publish": ONLY_ADMIN,
     "GET /api/v1/audit": STAFF,
     "GET /api/v1/audit/verify": STAFF,
@@ -234,7 +235,7 @@ def world(session_factory: sessionmaker[Session], sample_data: Path) -> World:
             import_subjects(db, round_.id, subjects_csv, actor="t")
             set_round_units(db, round_.id, [("PHUONG-BODE", 6)], actor="t")
             issued = tokens.issue_tokens(db, round_.id, "PHUONG-BODE", 6, actor="t")
-            lifecycle.open_round(db, round_.id, actor="t")
+            lifecycle.open_round(db, round_.id, actor="t", key_holders=None)
             form = casting.preview(db, issued.tokens[0])
             keys = [c.key for c in form.questionnaire.criteria]
             for token in issued.tokens:

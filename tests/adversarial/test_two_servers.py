@@ -108,7 +108,7 @@ def deployment(
             )
             participants.set_round_units(session, round_.id, [("PHUONG-BODE", None)], actor="t")
             slips = tokens.issue_tokens(session, round_.id, "PHUONG-BODE", 3, actor="t").tokens
-            lifecycle.open_round(session, round_.id, actor="t")
+            lifecycle.open_round(session, round_.id, actor="t", key_holders=None)
         engine.dispose()
         env = {k: v for k, v in os.environ.items() if not k.startswith("PHIEUKIN_")}
         env.update(

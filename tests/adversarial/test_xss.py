@@ -96,7 +96,7 @@ def hostile_round(session_factory: sessionmaker[Session], sample_data: Path) -> 
         import_subjects(db, round_.id, subjects_csv.encode(), actor="t")
         set_round_units(db, round_.id, [(UNIT, 7)], actor="t")
         issued = tokens.issue_tokens(db, round_.id, UNIT, 7, actor="t")
-        lifecycle.open_round(db, round_.id, actor="t")
+        lifecycle.open_round(db, round_.id, actor="t", key_holders=None)
         form = casting.preview(db, issued.tokens[0])
         keys = [c.key for c in form.questionnaire.criteria]
         for token in issued.tokens[:6]:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pypdfium2 as pdfium
 import pytest
+import zxingcpp
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +22,7 @@ from ballots.vocabulary import UnitKind, UserRole
 
 PASSWORD = "mật khẩu đủ dài 2023"
 PHRASE = "3 5 1 6 2 4 – XSMB 24/11/2026"
+CEREMONY = {"key_holders": ["An", "Bình", "Cường", "Dung", "Em"]}
 SMALL_WARD = "PHUONG-BODE"  # taking part with an electorate of 5 in these tests
 
 
@@ -183,7 +189,7 @@ class TestLifecycleApi:
         self, admin: TestClient, round_id: int
     ) -> None:
         """Without any slip the round cannot open and stays a draft."""
-        reply = admin.post(f"/api/v1/rounds/{round_id}/open")
+        reply = admin.post(f"/api/v1/rounds/{round_id}/open", json=CEREMONY)
         assert reply.status_code == 409
         assert _error(reply)["details"]["status"] == "draft"
         assert "slips" in _error(reply)["message"]
@@ -194,15 +200,16 @@ class TestLifecycleApi:
     ) -> None:
         """Each step returns its head; a repeated step is a 409 naming the current state."""
         assert _issue(admin, round_id, 2).status_code == 200
-        opened = admin.post(f"/api/v1/rounds/{round_id}/open")
+        opened = admin.post(f"/api/v1/rounds/{round_id}/open", json=CEREMONY)
         assert opened.status_code == 200, opened.text
         assert opened.json()["round_id"] == round_id
         assert opened.json()["status"] == "open"
-        again = admin.post(f"/api/v1/rounds/{round_id}/open")
+        again = admin.post(f"/api/v1/rounds/{round_id}/open", json=CEREMONY)
         assert again.status_code == 409
         assert _error(again)["details"]["status"] == "open"
         assert "it is open" in _error(again)["message"]
-        closed = admin.post(f"/api/v1/rounds/{round_id}/close")
+        shares = [s["share"] for s in opened.json()["shares"]]
+        closed = admin.post(f"/api/v1/rounds/{round_id}/close", json={"shares": shares[:3]})
         assert closed.json()["status"] == "closed"
         published = admin.post(f"/api/v1/rounds/{round_id}/publish")
         assert published.status_code == 200, published.text
@@ -274,7 +281,7 @@ class TestObserverAccess:
         attempts = [
             observer.post(f"/api/v1/rounds/{round_id}/lottery", json={"phrase": PHRASE}),
             _issue(observer, round_id, 1),
-            observer.post(f"/api/v1/rounds/{round_id}/open"),
+            observer.post(f"/api/v1/rounds/{round_id}/open", json=CEREMONY),
             observer.post(f"/api/v1/batches/{batch}/void", json={"reason": "x"}),
         ]
         assert [r.status_code for r in attempts] == [403, 403, 403, 403]
@@ -288,3 +295,73 @@ class TestObserverAccess:
         with TestClient(app) as anonymous:
             assert anonymous.get("/api/v1/audit").status_code == 401
             assert anonymous.get(f"/api/v1/rounds/{round_id}/turnout").status_code == 401
+
+
+def _scan_sheet(pdf: bytes) -> list[str]:
+    """The texts of the QR codes on a share sheet, read back with a real decoder."""
+    document = pdfium.PdfDocument(io.BytesIO(pdf))
+    image = document[0].render(scale=200 / 72).to_pil()
+    return [b.text for b in zxingcpp.read_barcodes(image)]
+
+
+class TestSealedRoundApi:
+    """The key ceremony at the opening and the close with k shares, over HTTP."""
+
+    def test_opening_without_key_holders_is_refused_clearly(
+        self, admin: TestClient, round_id: int
+    ) -> None:
+        """No body: a 422 that says a round opens with its key ceremony; still a draft."""
+        assert _issue(admin, round_id, 2).status_code == 200
+        reply = admin.post(f"/api/v1/rounds/{round_id}/open")
+        assert reply.status_code == 422
+        assert "key ceremony" in _error(reply)["message"]
+        for bad in ({"key_holders": ["An"]}, {**CEREMONY, "shares_needed": 6}):
+            assert admin.post(f"/api/v1/rounds/{round_id}/open", json=bad).status_code == 422
+        assert admin.get(f"/api/v1/rounds/{round_id}").json()["status"] == "draft"
+
+    def test_ceremony_hands_out_sheets_and_close_needs_three_valid_shares(
+        self, admin: TestClient, round_id: int
+    ) -> None:
+        """Five sheets whose QR codes hold the shares; 2 shares or a forged one: 422."""
+        assert _issue(admin, round_id, 2).status_code == 200
+        opened = admin.post(f"/api/v1/rounds/{round_id}/open", json=CEREMONY)
+        assert opened.status_code == 200, opened.text
+        body = opened.json()
+        assert (body["shares_needed"], body["key_holders"]) == (3, 5)
+        shares = [s["share"] for s in body["shares"]]
+        assert [s["holder"] for s in body["shares"]] == CEREMONY["key_holders"]
+        sheet = base64.b64decode(body["shares"][1]["sheet_pdf_base64"])
+        assert _scan_sheet(sheet) == [shares[1]]
+        entries = admin.get("/api/v1/audit").json()
+        opening = next(e for e in entries if e["action"] == "round.opened")
+        assert opening["payload"]["key_holders"][1] == {"number": 2, "name": "Bình"}
+        assert not any(s[-20:] in json.dumps(entries) for s in shares)
+        too_few = admin.post(f"/api/v1/rounds/{round_id}/close", json={"shares": shares[:2]})
+        assert too_few.status_code == 422
+        assert "1 more needed" in _error(too_few)["message"]
+        assert _error(too_few)["details"]["missing"] == 1
+        forged = shares[2][:-7] + ("0" if shares[2][-7] != "0" else "1") + shares[2][-6:]
+        refused = admin.post(
+            f"/api/v1/rounds/{round_id}/close", json={"shares": [*shares[:2], forged]}
+        )
+        assert refused.status_code == 422
+        assert admin.get(f"/api/v1/rounds/{round_id}").json()["status"] == "open"
+        files = [("share", (f"s{i}.txt", shares[i].encode(), "text/plain")) for i in (0, 3, 4)]
+        closed = admin.post(f"/api/v1/rounds/{round_id}/close/upload", files=files)
+        assert closed.status_code == 200, closed.text
+        assert closed.json()["status"] == "closed"
+
+    def test_bad_share_input_is_a_clear_4xx(self, admin: TestClient, round_id: int) -> None:
+        """Binary files, junk text and oversized lists never give a 5xx."""
+        assert _issue(admin, round_id, 2).status_code == 200
+        assert admin.post(f"/api/v1/rounds/{round_id}/open", json=CEREMONY).status_code == 200
+        for reply in (
+            admin.post(
+                f"/api/v1/rounds/{round_id}/close/upload",
+                files=[("share", ("x.bin", b"\xff\xfe\x00", "application/octet-stream"))],
+            ),
+            admin.post(f"/api/v1/rounds/{round_id}/close", json={"shares": ["PHIEUKIN KHOA"]}),
+            admin.post(f"/api/v1/rounds/{round_id}/close", json={"shares": ["x"] * 50}),
+            admin.post(f"/api/v1/rounds/{round_id}/close", json={"shares": "abc"}),
+        ):
+            assert reply.status_code == 422, reply.text

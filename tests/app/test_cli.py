@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +36,8 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     tmp = tmp_path_factory.mktemp("cli")
     result = run(tmp, "demo")
     assert result.returncode == 0, result.stderr
+    # A copy as the demo left it, for tests that need the open round before others close it.
+    shutil.copytree(tmp, tmp.parent / f"{tmp.name}-pristine")
     return tmp, result.stdout
 
 
@@ -166,7 +169,9 @@ class TestConfirmations:
     def test_minutes_and_close_with_yes(self, demo_dir: tuple[Path, str]) -> None:
         """`round minutes` writes a PDF with the close's head; --yes closes without asking."""
         tmp, _ = demo_dir
-        closed = run(tmp, "round", "close", "3", "--yes")
+        shares = sorted((tmp / "slips" / "round-3" / "key-shares").glob("*.txt"))[:3]
+        args = [a for f in shares for a in ("--share", str(f))]
+        closed = run(tmp, "round", "close", "3", "--yes", *args)
         assert closed.returncode == 0, closed.stderr
         head = closed.stdout.split("audit head ")[1].strip()
         out = tmp / "minutes" / "round-3.pdf"
@@ -182,3 +187,35 @@ def _pdf_text(path: Path) -> str:
     from pypdf import PdfReader
 
     return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+class TestSealedRoundCli:
+    """The demo's open round is sealed; the CLI closes it with share files."""
+
+    def test_close_needs_three_share_files_and_shares_are_in_no_other_file(
+        self, demo_dir: tuple[Path, str], tmp_path: Path
+    ) -> None:
+        """Two files: refused, 1 more needed. Three: closed. No share outside its files."""
+        source, out = demo_dir
+        assert "DEMO ONLY: the demo keeps the key shares itself" in out
+        tmp = tmp_path / "copy"
+        shutil.copytree(source.parent / f"{source.name}-pristine", tmp)
+        share_dir = tmp / "slips" / "round-3" / "key-shares"
+        files = sorted(share_dir.glob("*.txt"))
+        assert len(files) == 5
+        assert len(list(share_dir.glob("*.pdf"))) == 5
+        args = [a for f in files[:2] for a in ("--share", str(f))]
+        refused = run(tmp, "round", "close", "3", "--yes", *args)
+        assert refused.returncode == 1
+        assert "1 more needed" in refused.stderr
+        args += ["--share", str(files[4])]
+        closed = run(tmp, "round", "close", "3", "--yes", *args)
+        assert closed.returncode == 0, closed.stderr
+        assert "Round 3 is closed." in closed.stdout
+        values = [f.read_text().split()[5:] for f in files]
+        needles = {" ".join(v).encode() for v in values} | {"".join(v).encode() for v in values}
+        for path in tmp.rglob("*"):
+            if path.is_file() and path.parent != share_dir:
+                data = path.read_bytes()
+                assert not any(n in data for n in needles), path
+        assert not any(n in (closed.stdout + refused.stderr).encode() for n in needles)

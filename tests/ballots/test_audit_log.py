@@ -55,7 +55,7 @@ def played(db: Session, sample_data: Path) -> PlayedRound:
     participants.set_round_units(db, round_.id, [(code, None) for code in wards], actor=ACTOR)
     lottery.draw_schools(db, round_.id, phrase=PHRASE, actor=ACTOR)
     tokens.issue_slips(db, round_.id, "PHUONG-BODE", 3, base_url="http://testserver", actor=ACTOR)
-    lifecycle.open_round(db, round_.id, actor=ACTOR)
+    lifecycle.open_round(db, round_.id, actor=ACTOR, key_holders=None)
     lifecycle.close_round(db, round_.id, actor=ACTOR)
     published = lifecycle.publish_round(db, round_.id, actor=ACTOR)
     return PlayedRound(

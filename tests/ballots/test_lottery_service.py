@@ -297,7 +297,7 @@ class TestFrozenRound:
     def test_the_draw_is_refused_once_the_round_is_open(self, db: Session, round_id: int) -> None:
         """An open round's schools cannot be drawn; the error names the state."""
         tokens.issue_slips(db, round_id, "PHUONG-BODE", 2, base_url="http://testserver", actor="t")
-        lifecycle.open_round(db, round_id, actor="t")
+        lifecycle.open_round(db, round_id, actor="t", key_holders=None)
         with pytest.raises(InvalidState, match="open") as caught:
             lottery.draw_schools(db, round_id, phrase=PHRASE, actor="t")
         assert caught.value.details["status"] == "open"

@@ -40,6 +40,8 @@ CHROMIUM_ARGS = [
 ]
 ROUND_TITLE = "Lấy ý kiến người đứng đầu năm 2023"
 UNIT_CODE = "PHUONG-BODE"
+# The browser votes into a sealed round, as every round opened from the console is.
+HOLDERS = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"]
 # One slip per test that votes, so every test can run alone and in any order.
 SLIP_PURPOSES = ("phone", "reused", "network", "storage", "no_js", "language")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -125,7 +127,7 @@ def web_round(web_database_url: str, web_base_url: str, sample_data: Path) -> tu
                 actor="test",
             )
             pdf = issued.pdf
-            lifecycle.open_round(session, round_id, actor="test")
+            lifecycle.open_round(session, round_id, actor="test", key_holders=HOLDERS)
     finally:
         engine.dispose()
     return round_id, pdf

@@ -82,7 +82,7 @@ def _build(database_url: str, sample_data: Path) -> dict[str, Any]:
             )
             participants.set_round_units(db, open_id, [("PHUONG-BODE", None)], actor="t")
             plain = tokens.issue_tokens(db, open_id, "PHUONG-BODE", 3, actor="t").tokens
-            lifecycle.open_round(db, open_id, actor="t")
+            lifecycle.open_round(db, open_id, actor="t", key_holders=None)
             return {
                 "published_id": round_id,
                 "subject_id": invite.subject_id,

@@ -6,6 +6,7 @@ the result through the services or the API, and that a Vietnamese page shows no 
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import re
@@ -367,15 +368,32 @@ class TestSlipsAndLifecycle:
         assert pdf.headers["content-type"] == "application/pdf"
         assert pdf.headers["cache-control"] == "no-store"
         assert len(PdfReader(io.BytesIO(pdf.content)).pages) >= 1
-        # Open behind its confirmation page.
+        # Open behind its confirmation page, with the key ceremony (5 holders, 3 needed).
         ask = _vi(c.get(f"/rounds/{round_id}/open", headers=HTML))
         assert "Không thể hoàn tác" in ask
-        assert (
-            c.post(
-                f"/rounds/{round_id}/open", data={"csrf_token": token}, follow_redirects=False
-            ).status_code
-            == 303
+        assert ask.count('name="holder"') == 5
+        alone = c.post(
+            f"/rounds/{round_id}/open",
+            data={"csrf_token": token, "holder": ["Nguyễn Văn An"]},
+            headers=HTML,
         )
+        assert alone.status_code == 422
+        assert "ít nhất 2 người giữ khóa" in _vi(alone)
+        holders = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung", "Hoàng Em"]
+        opened = c.post(
+            f"/rounds/{round_id}/open",
+            data={"csrf_token": token, "holder": holders, "shares_needed": "3"},
+            headers=HTML,
+        )
+        assert opened.status_code == 200
+        assert opened.headers["cache-control"] == "no-store"
+        assert "chỉ hiện một lần" in _vi(opened)
+        shares = [
+            base64.b64decode(b).decode().strip()
+            for b in re.findall(r'href="data:text/plain;base64,([^"]+)"', opened.text)
+        ]
+        assert len(shares) == 5
+        assert opened.text.count('href="data:application/pdf;base64,') == 5
         assert rounds.get_round(db, round_id).status is RoundStatus.OPEN
         # Votes arrive: the turnout JSON counts them, nothing else.
         plain = tokens.issue_tokens(db, round_id, "PHUONG-BODE", 5, actor="t").tokens
@@ -409,12 +427,24 @@ class TestSlipsAndLifecycle:
         early = c.post(f"/rounds/{round_id}/publish", data={"csrf_token": token}, headers=HTML)
         assert early.status_code == 409
         _vi(early)
-        assert (
-            c.post(
-                f"/rounds/{round_id}/close", data={"csrf_token": token}, follow_redirects=False
-            ).status_code
-            == 303
+        # The close asks for three shares; two are refused in Vietnamese, nothing changes.
+        ask_close = _vi(c.get(f"/rounds/{round_id}/close", headers=HTML))
+        assert ask_close.count('name="share"') == 3
+        two = c.post(
+            f"/rounds/{round_id}/close",
+            data={"csrf_token": token, "share": shares[:2]},
+            headers=HTML,
         )
+        assert two.status_code == 422
+        assert "cần thêm 1 phần" in _vi(two)
+        assert rounds.get_round(db, round_id).status is RoundStatus.OPEN
+        closed = c.post(
+            f"/rounds/{round_id}/close",
+            data={"csrf_token": token, "share": shares[1:3]},
+            files=[("share_file", ("khoa.txt", shares[4].encode(), "text/plain"))],
+            follow_redirects=False,
+        )
+        assert closed.status_code == 303, closed.text
         round_page = _vi(c.get(f"/rounds/{round_id}", headers=HTML))
         assert f'href="/rounds/{round_id}/results"' in round_page
         assert "Người được lấy ý kiến" in _vi(c.get(f"/rounds/{round_id}/results", headers=HTML))

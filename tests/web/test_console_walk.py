@@ -285,6 +285,62 @@ def confirm(walk: Walk, round_id: int, action: str) -> str:
     return walk.page.locator("dl.facts dd.mono").first.inner_text().strip()
 
 
+HOLDERS = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em"]
+
+
+def open_sealed(walk: Walk, round_id: int) -> tuple[str, list[Path]]:
+    """Open with the key ceremony on its page; download each holder's sheet and file once."""
+    go_to_step(walk, round_id, "open")
+    expect(walk.page).to_have_url(re.compile(rf"/rounds/{round_id}/open$"))
+    fields = walk.page.locator("input[name=holder]")
+    expect(fields).to_have_count(len(HOLDERS))
+    for i, name in enumerate(HOLDERS):
+        fields.nth(i).fill(name)
+    walk.done("confirm: open, naming the five key holders")
+    walk.page.locator(f"form[action='/rounds/{round_id}/open'] button[type=submit]").click()
+    expect(walk.page.locator("main h1")).to_contain_text("niêm phong")
+    walk.done("key ceremony: the shares, shown once")
+    files = []
+    for kind in ("txt", "pdf"):
+        links = walk.page.locator(f"a[download$='.{kind}']")
+        expect(links).to_have_count(len(HOLDERS))
+        for i in range(len(HOLDERS)):
+            with walk.page.expect_download() as download:
+                links.nth(i).click()
+            path = walk.folder / download.value.suggested_filename
+            download.value.save_as(path)
+            if kind == "txt":
+                files.append(path)
+            else:
+                assert path.read_bytes().startswith(b"%PDF")
+    assert all(f.read_text().startswith("PHIEUKIN KHOA") for f in files)
+    walk.page.goto(f"/rounds/{round_id}")
+    assert checklist_state(walk.page, "open") == "done"
+    return walk.page.locator("dl.facts dd.mono").first.inner_text().strip(), files
+
+
+def close_with_shares(walk: Walk, round_id: int, files: list[Path]) -> str:
+    """Close on its page: two shares typed as printed, a third uploaded as its file."""
+    go_to_step(walk, round_id, "close")
+    expect(walk.page).to_have_url(re.compile(rf"/rounds/{round_id}/close$"))
+    typed = walk.page.locator("textarea[name=share]")
+    expect(typed).to_have_count(3)
+    typed.nth(0).fill(files[0].read_text())
+    walk.page.locator("input[name=share_file]").set_input_files(str(files[3]))
+    walk.checker.console.expect("status of 422")  # the page answers too few shares with 422
+    walk.page.locator(f"form[action='/rounds/{round_id}/close'] button[type=submit]").click()
+    expect(walk.page.locator(".error, [role=alert]").first).to_contain_text("cần thêm 1 phần")
+    walk.done("close refused: one share short, nothing changed")
+    walk.page.locator("textarea[name=share]").nth(0).fill(files[0].read_text())
+    walk.page.locator("textarea[name=share]").nth(1).fill(files[2].read_text())
+    walk.page.locator("input[name=share_file]").set_input_files(str(files[3]))
+    walk.done("confirm: close, with three key shares")
+    walk.page.locator(f"form[action='/rounds/{round_id}/close'] button[type=submit]").click()
+    expect(walk.page).to_have_url(re.compile(rf"/rounds/{round_id}\?done=close$"))
+    assert checklist_state(walk.page, "close") == "done"
+    return walk.page.locator("dl.facts dd.mono").first.inner_text().strip()
+
+
 def test_committee_walks_a_whole_round(
     walk: Walk, chromium_browser: Browser, walk_server: Server
 ) -> None:
@@ -394,8 +450,9 @@ def test_committee_walks_a_whole_round(
     walk.done("issue slips for two wards")
 
     # 9. Open, confirmed on a page that says what cannot be undone.
-    audit_heads = [confirm(walk, round_id, "open")]
-    walk.done("the round is open")
+    head, share_files = open_sealed(walk, round_id)
+    audit_heads = [head]
+    walk.done("the round is open, its ballot box sealed")
 
     # 10. Turnout, refreshing itself while phones vote.
     go_to_step(walk, round_id, "turnout")
@@ -432,7 +489,7 @@ def test_committee_walks_a_whole_round(
     expect(page.locator("#step-turnout")).to_contain_text(f"Đã có {sum(SLIPS.values())} phiếu")
 
     # 11. Close, read the results, publish.
-    audit_heads.append(confirm(walk, round_id, "close"))
+    audit_heads.append(close_with_shares(walk, round_id, share_files))
     go_to_step(walk, round_id, "results")
     expect(page.locator("main")).to_contain_text(HEAD[1])
     walk.done("read the round's results")
