@@ -81,7 +81,7 @@ def _play(url: str, sample: Path) -> dict[str, int]:
             )
             participants.set_round_units(db, voted.id, [("PHUONG-BODE", None)], actor="golden")
             slips = tokens.issue_tokens(db, voted.id, "PHUONG-BODE", 5, actor="golden").tokens
-            lifecycle.open_round(db, voted.id, actor="golden")
+            lifecycle.open_round(db, voted.id, actor="golden", key_holders=None)
             for token, value in zip(slips, RATINGS, strict=True):
                 form = casting.preview(db, token)
                 keys = [c.key for c in form.questionnaire.criteria]

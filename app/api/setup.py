@@ -12,6 +12,8 @@ from app.api.schemas import (
     BatchOut,
     CloseIn,
     LotteryIn,
+    LotteryProofOut,
+    LotteryVerificationOut,
     OpenIn,
     OpenOut,
     ScrubOut,
@@ -106,10 +108,14 @@ def turnout(round_id: int, db: SessionDep, _: CurrentReader) -> list[UnitTokensO
     ]
 
 
-@router.post("/rounds/{round_id}/lottery", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/rounds/{round_id}/lottery",
+    response_model=LotteryProofOut,
+    status_code=status.HTTP_201_CREATED,
+)
 def draw_lottery(
     round_id: int, body: LotteryIn, db: SessionDep, admin: CurrentAdmin
-) -> dict[str, Any]:
+) -> LotteryProofOut:
     """Draw the schools; a redraw needs a reason and is refused once slips exist."""
     draw = lottery.draw_schools(
         db,
@@ -120,26 +126,19 @@ def draw_lottery(
         reason=body.reason,
         actor=admin.username,
     )
-    return lottery.proof(draw)
+    return LotteryProofOut.model_validate(lottery.proof(draw))
 
 
-@router.get("/rounds/{round_id}/lottery")
-def lottery_proof(round_id: int, db: SessionDep, _: CurrentReader) -> dict[str, Any]:
+@router.get("/rounds/{round_id}/lottery", response_model=LotteryProofOut)
+def lottery_proof(round_id: int, db: SessionDep, _: CurrentReader) -> LotteryProofOut:
     """The lottery proof: inputs, algorithm version, seed and chosen schools."""
-    return lottery.proof(lottery.get_draw(db, round_id))
+    return LotteryProofOut.model_validate(lottery.proof(lottery.get_draw(db, round_id)))
 
 
-@router.get("/rounds/{round_id}/lottery/verify")
-def verify_lottery(round_id: int, db: SessionDep, _: CurrentReader) -> dict[str, Any]:
+@router.get("/rounds/{round_id}/lottery/verify", response_model=LotteryVerificationOut)
+def verify_lottery(round_id: int, db: SessionDep, _: CurrentReader) -> LotteryVerificationOut:
     """Re-run the draw from the stored inputs and say whether it matches."""
-    result = lottery.verify_draw(db, round_id)
-    return {
-        "matches": result.matches,
-        "stored_seed": result.stored_seed,
-        "recomputed_seed": result.recomputed_seed,
-        "stored_chosen": result.stored_chosen,
-        "recomputed_chosen": result.recomputed_chosen,
-    }
+    return LotteryVerificationOut.model_validate(lottery.verify_draw(db, round_id))
 
 
 def _transition(
