@@ -41,15 +41,17 @@ class TestAuditPage:
     """What an observer does with the log."""
 
     def test_filters(self, client: TestClient, logged: str) -> None:
-        """By action and by round, in Vietnamese."""
+        """By action and by round, each action named in Vietnamese beside its code."""
         page = client.get("/audit?round=1")
         assert page.status_code == 200
-        assert page.text.count(">round.opened</td>") == 1
-        assert page.text.count(">round.closed</td>") == 1
+        assert page.text.count("<td>Mở bỏ phiếu<br>") == 1
+        assert page.text.count("<td>Kết thúc đợt lấy ý kiến<br>") == 1
+        assert page.text.count(">round.opened</code></td>") == 1
+        assert page.text.count(">round.closed</code></td>") == 1
         assert english_on_page(page.text) == []
         opened = client.get("/audit?action=round.opened").text
-        assert opened.count(">round.opened</td>") == 2
-        assert ">round.closed</td>" not in opened
+        assert opened.count(">round.opened</code></td>") == 2
+        assert ">round.closed</code></td>" not in opened
         assert client.get("/audit?round=x", headers=HTML).status_code == 422
 
     def test_verify_the_chain_and_a_head(
