@@ -94,15 +94,14 @@ class TestConsistencyCheck:
 
 
 @pytest.mark.skipif(shutil.which("pg_dump") is None, reason="pg_dump is not installed")
+@pytest.mark.parametrize("committed_database_url", ["postgresql"], indirect=True)
 class TestRestoredBackup:
     """A pg_dump restored into a fresh database is checked by the restore script."""
 
     def test_dump_restores_and_checks(
         self, voted: Voted, tmp_path: Path, request: pytest.FixtureRequest
     ) -> None:
-        url, engine, factory, round_id = voted
-        if engine.dialect.name != "postgresql":
-            pytest.skip("pg_dump backups are for PostgreSQL")
+        url, _engine, factory, round_id = voted
         _close(factory, round_id)
         server = make_url(url)
         env = {k: v for k, v in os.environ.items() if not k.startswith("PHIEUKIN_")}

@@ -79,8 +79,6 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
 @pytest.fixture
 def open_round(committed_database_url: str, sample_data: Path) -> tuple[str, int, list[str], Any]:
     """An open round on PostgreSQL with slips printed; the answers every voter gives."""
-    if not committed_database_url.startswith("postgresql"):
-        pytest.skip("the crash test runs the multi-worker server on PostgreSQL")
     engine = make_engine(committed_database_url)
     with transaction(make_session_factory(engine)) as session:
         units.import_units(session, (sample_data / "long_bien_units.csv").read_bytes(), actor="t")
@@ -117,6 +115,8 @@ def _cast(port: int, token: str, answers: Any) -> tuple[int, str | None]:
     return reply.status_code, receipt
 
 
+# The multi-worker server and its kill run on PostgreSQL, the production database.
+@pytest.mark.parametrize("committed_database_url", ["postgresql"], indirect=True)
 class TestCrashSafety:
     """SIGKILL mid-load loses no accepted ballot, doubles none, spends no idle slip."""
 

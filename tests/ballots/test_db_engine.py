@@ -11,8 +11,6 @@ from ballots.db import make_engine
 
 def _kill_pooled_connection(database_url: str, idle_ping_seconds: float) -> tuple[int, object]:
     """Use the pool's one connection, terminate its backend, then use the pool again."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("terminating a backend is a PostgreSQL matter")
     engine = make_engine(
         database_url, pool_size=1, max_overflow=0, idle_ping_seconds=idle_ping_seconds
     )
@@ -29,6 +27,11 @@ def _kill_pooled_connection(database_url: str, idle_ping_seconds: float) -> tupl
         admin.dispose()
 
 
+# Terminating a backend and psycopg's prepared statements exist on PostgreSQL only.
+ON_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+@ON_POSTGRESQL
 class TestIdleConnections:
     """Pooled connections are tested only when they sat idle."""
 
@@ -43,6 +46,7 @@ class TestIdleConnections:
             _kill_pooled_connection(database_url, idle_ping_seconds=3600)
 
 
+@ON_POSTGRESQL
 class TestPreparedStatements:
     """psycopg prepares repeated statements unless told not to (PgBouncer < 1.21)."""
 
@@ -51,8 +55,6 @@ class TestPreparedStatements:
         self, database_url: str, prepared: bool
     ) -> None:
         """After seven runs of one statement, the connection holds a prepared one, or none."""
-        if not database_url.startswith("postgresql"):
-            pytest.skip("prepared statements are the PostgreSQL driver's")
         engine = make_engine(database_url, prepared_statements=prepared)
         try:
             with engine.connect() as conn:
