@@ -29,6 +29,7 @@ from ballots.errors import (
     VotingNotOpen,
 )
 from ballots.lifecycle import check_accepting_votes
+from ballots.questionnaire import HEAD_TEXT_CHARS, text_units
 from crypto.receipts import SealBroken, open_receipt, seal_receipt
 from crypto.tokens import InvalidToken, new_receipt, normalize_token
 
@@ -147,6 +148,7 @@ def validate_answers(
         written = texts_in.get(sid) or {}
         if not isinstance(written, dict):
             raise InvalidBallot("Texts are keyed by question.", field=f"texts.{sid}")
+        written_units = 0
         for key, value in written.items():
             question = questions.get(key)
             if question is None:
@@ -164,6 +166,13 @@ def validate_answers(
                 )
             if text:
                 texts.append((subject.id, key, text))
+            written_units += text_units(text)
+        if written_units > HEAD_TEXT_CHARS:
+            raise InvalidBallot(
+                "At most {n} characters in all about one head.",
+                params={"n": HEAD_TEXT_CHARS},
+                field=f"texts.{sid}",
+            )
     return ratings, texts
 
 

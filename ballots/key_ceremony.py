@@ -13,7 +13,7 @@ logged, or written to the audit log, which names only who holds which share numb
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, select
@@ -171,8 +171,10 @@ def holders(session: Session, round_id: int) -> list[KeyHolder]:
 class RebuiltKey:
     """The round key, in memory for the close only, and which shares rebuilt it."""
 
-    private: sealing.PrivateKey
     shares_used: list[int]
+    # The secret the private key is derived from (crypto.sealing.private_key): the close
+    # opens boxes with keys made from it, in its own process or in worker processes.
+    seed: int = field(repr=False)
 
 
 def _refuse(key: BoxKey, valid: list[int], rejected: list[dict[str, object]]) -> SharesRefused:
@@ -239,4 +241,4 @@ def rebuild(session: Session, round_id: int, texts: Sequence[str]) -> RebuiltKey
             missing=0,
             rejected=[],
         )
-    return RebuiltKey(private=sealing.private_key(seed), shares_used=numbers[: key.shares_needed])
+    return RebuiltKey(shares_used=numbers[: key.shares_needed], seed=seed)

@@ -17,6 +17,17 @@ Text = Annotated[str, Field(min_length=1, max_length=500)]
 # A free-text answer is capped at 2,000 characters on the voting path; a questionnaire may
 # ask for less but never more.
 MAX_FREE_TEXT_CHARS = 2000
+# All the texts about one head on one ballot together, counted as a browser counts a
+# textarea's length (UTF-16 code units). A paper ballot has a few lines a question; this is
+# about 300 words a head. It bounds every sealed box of a round (ballot_box.box_size): at
+# most 3 UTF-8 bytes a unit, against 4 a character without it, and 3 answers to budget for
+# instead of 3 full ones, so a ward's box is about 11 kB rather than 50 kB.
+HEAD_TEXT_CHARS = 1500
+
+
+def text_units(text: str) -> int:
+    """The length of ``text`` as a browser counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 class _Strict(BaseModel):

@@ -91,6 +91,23 @@
     });
   });
 
+  // The comments about one person share one budget (the server checks it too): show what
+  // is left as the voter types, counted as the browser counts (UTF-16 code units).
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (!box || box.tagName !== "TEXTAREA") { return; }
+    var group = box.closest("details.texts");
+    var note = group && group.querySelector(".budget");
+    if (!note) { return; }
+    var used = 0;
+    Array.prototype.forEach.call(group.querySelectorAll("textarea"), function (el) {
+      used += el.value.length;
+    });
+    var left = Number(note.getAttribute("data-budget")) - used;
+    note.textContent = left + " " + note.getAttribute("data-left");
+    note.classList.toggle("error", left < 0);
+  });
+
   // The ballot form's button asks for the review page; the review page's buttons go back to
   // edit or send. Every step is a POST whose answer replaces the page's main part.
   document.addEventListener("submit", function (event) {

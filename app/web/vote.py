@@ -19,6 +19,7 @@ from app.errors import key_for, status_for
 from app.web.vote_text import words
 from ballots.casting import NO_OPINION, BallotForm, validate_answers
 from ballots.errors import InvalidBallot, MistypedCode, VotingError
+from ballots.questionnaire import HEAD_TEXT_CHARS, MAX_FREE_TEXT_CHARS
 from crypto.tokens import typed_groups
 
 router = APIRouter(include_in_schema=False)
@@ -101,6 +102,7 @@ def _form_page(
         given=given,
         bad_field=bad_field,
         error="invalid_answers" if bad_field else None,
+        head_text_chars=HEAD_TEXT_CHARS,
     )
 
 
@@ -154,7 +156,10 @@ async def cast(request: Request, db: SessionDep) -> Response:
     ``step``: "review" (the form's button) shows the choices without spending anything,
     "edit" puts them back in the form, "send" (or none: older pages, scripts) casts.
     """
-    data = await request.form(max_fields=500, max_part_size=8 * 1024)
+    # A field may hold a whole comment: up to MAX_FREE_TEXT_CHARS characters of up to 4
+    # UTF-8 bytes, each byte percent-encoded as 3 characters. The body's own limit (64 KiB)
+    # still bounds the whole ballot.
+    data = await request.form(max_fields=500, max_part_size=12 * MAX_FREE_TEXT_CHARS + 1024)
     language = _lang(str(data.get("lang") or ""))
     token = str(data.get("token") or "")
     answers = answers_from_form(data)

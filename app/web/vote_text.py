@@ -34,6 +34,8 @@ MESSAGES: dict[str, str] = {
     "unit": N_("Unit"),
     "no_opinion_hint": N_("Choose one level for every criterion."),
     "texts_title": N_("Further comments (optional)"),
+    "texts_budget": N_("At most {n} characters in all for the comments about this person."),
+    "texts_left": N_("characters left"),
     "submit": N_("Submit ballot"),
     "sending": N_("Sending…"),
     "network": N_("Connection lost. Your answers are still on this page; press Submit to retry."),

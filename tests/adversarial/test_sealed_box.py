@@ -17,14 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ballots import (
     ballot_box,
+    box_opening,
     casting,
     key_ceremony,
     lifecycle,
+    questionnaire,
     rounds,
     scrub,
     tally,
@@ -33,7 +35,7 @@ from ballots import (
 )
 from ballots.ballot_box import SealedBox
 from ballots.db import make_engine, make_session_factory, transaction
-from ballots.errors import BoxesUnopened, SharesRefused
+from ballots.errors import BoxesUnopened, InvalidBallot, SharesRefused
 from ballots.participants import set_round_units
 from ballots.subjects import import_subjects, list_subjects
 from ballots.vocabulary import RoundStatus
@@ -187,6 +189,14 @@ def sealed_round(
     engine.dispose()
 
 
+@pytest.fixture(params=["in the close's process", "in worker processes"])
+def opening(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Where the close opens boxes: a handful in its own process; many on every core."""
+    if request.param == "in worker processes":
+        monkeypatch.setattr(box_opening, "POOL_FROM", 1)
+    return str(request.param)
+
+
 def _close(
     factory: sessionmaker[Session], round_id: int, shares: list[str]
 ) -> lifecycle.Transition:
@@ -337,6 +347,7 @@ class TestCloseStopsOnABadBox:
         self,
         sealed_round: tuple[Engine, sessionmaker[Session], int, list[str]],
         tamper: str,
+        opening: str,
     ) -> None:
         """The close names how many boxes failed; round, boxes and ballots are as before."""
         engine, factory, round_id, shares = sealed_round
@@ -368,7 +379,7 @@ class TestSealedResults:
     """Sealing changes nothing in the results."""
 
     def test_results_equal_those_of_the_same_ballots_unsealed(
-        self, db: Session, sample_data: Path
+        self, db: Session, sample_data: Path, opening: str
     ) -> None:
         """Counts per subject, criterion and value, and the comments, are the same."""
         results = []
@@ -451,3 +462,51 @@ def _secret_forms(seed: int, shares: list[key_shares.Share]) -> dict[str, list[b
 def _audit_actions(engine: Engine) -> list[str]:
     with engine.connect() as conn:
         return list(conn.execute(text("SELECT action FROM audit_entries")).scalars())
+
+
+class TestBoxSizeBudget:
+    """A head's comments share one budget, so a box is small and every ballot fits it."""
+
+    def _longest(self, form: casting.BallotForm, units: int) -> dict[str, Any]:
+        keys = [c.key for c in form.questionnaire.criteria]
+        # 'ễ' is 3 UTF-8 bytes and one UTF-16 unit: the most bytes a unit can cost.
+        return {
+            "ratings": {str(s.id): dict.fromkeys(keys, 4) for s in form.subjects},
+            "texts": {
+                str(s.id): {
+                    "strengths": "ễ" * (units - 2),
+                    "suggestions": '"😀' if units >= 2 else "",
+                }
+                for s in form.subjects
+            },
+        }
+
+    def test_the_longest_ballot_allowed_fits_its_box_and_opens(
+        self, db: Session, sample_data: Path
+    ) -> None:
+        """Every head's budget filled with the costliest characters casts, seals and opens."""
+        round_id, slips, shares = _setup(db, sample_data, HOLDERS)
+        form = casting.preview(db, slips["PHUONG-BODE"][0])
+        assert len(form.subjects) == 2
+        answers = self._longest(form, questionnaire.HEAD_TEXT_CHARS - 1)  # emoji: 2 units
+        casting.cast(db, slips["PHUONG-BODE"][0], answers)
+        size = db.scalar(select(func.length(SealedBox.box)))
+        assert size is not None
+        assert size < 12_000  # a ward's box: two heads, 7 criteria
+        lifecycle.close_round(db, round_id, actor="t", shares=shares[:3])
+        texts = {t for _, t in tally.comments(db, round_id, form.subjects[0].id)}
+        assert "ễ" * (questionnaire.HEAD_TEXT_CHARS - 3) in texts
+
+    def test_a_head_over_the_budget_is_refused_and_the_slip_stays_unspent(
+        self, db: Session, sample_data: Path
+    ) -> None:
+        """One unit over the budget: refused naming the head's texts; nothing stored."""
+        _, slips, _ = _setup(db, sample_data, HOLDERS)
+        token = slips["PHUONG-BODE"][0]
+        form = casting.preview(db, token)
+        answers = self._longest(form, questionnaire.HEAD_TEXT_CHARS + 1)
+        with pytest.raises(InvalidBallot) as refused:
+            casting.cast(db, token, answers)
+        assert refused.value.details["field"] == f"texts.{form.subjects[0].id}"
+        assert db.scalar(select(func.count()).select_from(SealedBox)) == 0
+        assert casting.preview(db, token).subjects  # the slip still opens the ballot

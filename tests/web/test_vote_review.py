@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ballots import casting
 from ballots.ballot_box import Ballot
+from ballots.questionnaire import HEAD_TEXT_CHARS
 from tests.ballot_helpers import open_round_with_slips
 
 COMMENT = "Đồng chí gương mẫu <b>thật</b>\nvà gần gũi"
@@ -78,6 +79,29 @@ class TestReview:
         assert reply.status_code == 422
         assert 'data-error="invalid_answers"' in reply.text
         assert "criterion bad" in reply.text
+
+    def test_comments_over_a_heads_budget_come_back_kept_and_marked(
+        self,
+        client: TestClient,
+        session_factory: sessionmaker[Session],
+        slip: tuple[str, dict[str, str]],
+    ) -> None:
+        """Texts about one head over the budget: the form again, texts open, nothing cast."""
+        token, fields = slip
+        form_page = client.post("/v", data={"code": token}).text
+        assert f"Tổng cộng tối đa {HEAD_TEXT_CHARS} ký tự" in form_page
+        subject = next(k for k in fields if k.startswith("t.")).split(".")[1]
+        long = dict(fields)
+        long[f"t.{subject}.strengths"] = "ễ" * 1000
+        long[f"t.{subject}.suggestions"] = "đ" * (HEAD_TEXT_CHARS - 999)
+        for step in ("review", "send"):
+            reply = client.post("/v/cast", data={"token": token, "step": step, **long})
+            assert reply.status_code == 422
+            assert 'data-error="invalid_answers"' in reply.text
+            assert f'data-field="texts.{subject}"' in reply.text
+            assert '<details class="texts" open>' in reply.text
+            assert "đ" * (HEAD_TEXT_CHARS - 999) + "</textarea>" in reply.text
+        assert _ballots(session_factory) == 0
 
 
 class TestMistypedCode:

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from ballots.ballot_box import FreeTextAnswer, Receipt, SealedBox
 from ballots.db import make_engine
+from ballots.questionnaire import HEAD_TEXT_CHARS
 from crypto.tokens import format_token
 
 if TYPE_CHECKING:
@@ -166,6 +167,9 @@ class TestVotingOnAPhone:
         answers = answer_everything(page, comment=COMMENT)
         assert checked_answers(page) == answers
         assert 0 in answers.values()
+        # The comments about one head share a budget; the page counts what is left.
+        budget = page.locator("details.texts .budget").first
+        expect(budget).to_have_text(f"{HEAD_TEXT_CHARS - len(COMMENT)} ký tự còn lại")
         page.screenshot(path=str(screenshot_dir / "filled-form.png"), full_page=True)
 
         # The review lists each choice, "no opinion" included, and the text; nothing is spent.
