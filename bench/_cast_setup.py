@@ -64,12 +64,26 @@ def _issue(session: Session, round_id: int, code: str, count: int) -> list[str]:
     return plain
 
 
-def set_up(factory: sessionmaker[Session], counts: dict[str, int]) -> Setup:
-    """The Long Biên wards in an open round, with ``counts[use]`` tokens for each use."""
+# The sealed round's key holders (five shares, three needed: the default ceremony).
+HOLDERS = ["An", "Bình", "Cường", "Dung", "Em"]
+
+
+def set_up(
+    factory: sessionmaker[Session], counts: dict[str, int], *, sealed: bool = False
+) -> Setup:
+    """The Long Biên wards in an open round, with ``counts[use]`` tokens for each use.
+
+    ``sealed`` opens the round with a key ceremony, so its ballots are kept as sealed boxes.
+    """
     with transaction(factory) as session:
-        units.import_units(session, (DATA / "long_bien_units.csv").read_bytes(), actor=ACTOR)
+        if not units.list_units(session):
+            units.import_units(session, (DATA / "long_bien_units.csv").read_bytes(), actor=ACTOR)
         round_ = rounds.create_round(
-            session, title="Đợt đo bỏ phiếu", year=2026, anonymity_threshold=5, actor=ACTOR
+            session,
+            title="Đợt đo bỏ phiếu kín" if sealed else "Đợt đo bỏ phiếu",
+            year=2026,
+            anonymity_threshold=5,
+            actor=ACTOR,
         )
         import_subjects(
             session, round_.id, (DATA / "long_bien_subjects.csv").read_bytes(), actor=ACTOR
@@ -82,7 +96,9 @@ def set_up(factory: sessionmaker[Session], counts: dict[str, int]) -> Setup:
             # Ward by ward in turn, so that concurrent casts hit every ward.
             by_use[use] = [t for row in zip(*per_ward, strict=True) for t in row][:count]
         pgbench = [tokens.issue_tokens(session, round_.id, c, 1, actor=ACTOR).batch for c in codes]
-        lifecycle.open_round(session, round_.id, actor=ACTOR, key_holders=None)
+        lifecycle.open_round(
+            session, round_.id, actor=ACTOR, key_holders=HOLDERS if sealed else None
+        )
         round_id = round_.id
         pgbench_batches = [(b.id, b.unit_id) for b in pgbench]
     wards = []
@@ -114,11 +130,15 @@ def write_bodies(setup: Setup, plain: Sequence[str], path: Path, offset: int = 0
 
 
 def ballots_stored(engine: Engine, round_id: int) -> int:
-    """Ballots of the round in the database now."""
+    """Ballots of the round in the database now, plain or sealed."""
     with engine.connect() as conn:
         return int(
             conn.execute(
-                text("SELECT count(*) FROM ballots WHERE round_id = :r"), {"r": round_id}
+                text(
+                    "SELECT (SELECT count(*) FROM ballots WHERE round_id = :r)"
+                    " + (SELECT count(*) FROM sealed_boxes WHERE round_id = :r)"
+                ),
+                {"r": round_id},
             ).scalar_one()
         )
 

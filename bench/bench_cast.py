@@ -273,6 +273,10 @@ def run(args: argparse.Namespace, url: str, database: str, tmp: Path) -> bool:
             for line in _pyspy.summary(tmp / "pyspy.txt"):
                 print("      " + line)
 
+    # --- 3s. the same load on a sealed round
+    sealed = sealed_load(args, url, database, factory, tmp)
+    unsealed_rate = app_results[args.connections[0]]["rate_created"]
+
     # --- 4. open loop at half the peak
     rate = round(peak / 2)
     bodies = cs.write_bodies(setup, setup.tokens["openloop"], tmp / "openloop.jsonl")
@@ -344,6 +348,11 @@ def run(args: argparse.Namespace, url: str, database: str, tmp: Path) -> bool:
             f"  = {result['rate_created'] / limit:.2f} x the smaller limit"
             f"  (p99 {result['latency_us']['p99'] / 1000:.0f} ms)"
         )
+    print(
+        f"   app, sealed round, {args.connections[0]} connections {sealed['rate_created']:6,.0f}/s"
+        f"  = {sealed['rate_created'] / unsealed_rate:.2f} x unsealed"
+        f"  (p99 {sealed['latency_us']['p99'] / 1000:.0f} ms)"
+    )
     print(f"   open loop at {rate}/s: p50 {lat_ol['p50']} ms, p99 {lat_ol['p99']} ms")
     # What each would reach with the machine to itself: its cores divided by the CPU that
     # one unit of it cost (server, PostgreSQL, load generator), from the same run. Other
@@ -364,13 +373,53 @@ def run(args: argparse.Namespace, url: str, database: str, tmp: Path) -> bool:
         f"{alone_app / min(alone_pg, alone_bare):.2f} x the smaller"
     )
     met = share >= TARGET_SHARE and lat_ol["p99"] < TARGET_P99_MS
-    counts_ok = open_loop_ok and all(r["accounted"] for r in app_results.values())
+    counts_ok = open_loop_ok and sealed["accounted"]
+    counts_ok = counts_ok and all(r["accounted"] for r in app_results.values())
     print(
         f"   targets: >= {TARGET_SHARE} x min(limits) at {args.connections[0]} connections: "
         f"{share:.2f}; open-loop p99 < {TARGET_P99_MS:.0f} ms: {lat_ol['p99']} ms; "
         f"every 201 stored, nothing else but casts in flight at the stop: {counts_ok}"
     )
     return met and counts_ok
+
+
+def sealed_load(
+    args: argparse.Namespace, url: str, database: str, factory: Any, tmp: Path
+) -> dict[str, Any]:
+    """Phase 3 again at the first connection count, on a round opened with a key ceremony."""
+    connections = args.connections[0]
+    setup = cs.set_up(factory, {"sealed": args.tokens, "warm": 2000}, sealed=True)
+    engine = factory.kw["bind"]
+    bodies = cs.write_bodies(setup, setup.tokens["sealed"], tmp / "sealed.jsonl")
+    warm = cs.write_bodies(setup, setup.tokens["warm"], tmp / "sealed_warm.jsonl")
+    print(f"\n[3s] the app, sealed round {setup.round_id}, {connections} connections")
+    with app_server(url, args.workers, tmp / "sealed.log") as app:
+        wrk(app.url, warm, 30, 2)
+        time.sleep(2.0)
+        before = cs.ballots_stored(engine, setup.round_id)
+        with measured(database, {"server": app.pid}) as fig:
+            result = wrk(app.url, bodies, connections, args.seconds)
+        time.sleep(2.0)
+        stored = cs.ballots_stored(engine, setup.round_id) - before
+    created = result["statuses"].get(201, 0)
+    rate = created / (result["duration_us"] / 1e6)
+    lat = result["latency_us"]
+    in_flight = result["sent"] - sum(result["statuses"].values())
+    found = cs.receipts_found(engine, setup.round_id, result["receipts"])
+    result.update(
+        fig=fig,
+        rate_created=rate,
+        accounted=found == created and 0 <= stored - created <= in_flight,
+    )
+    print(
+        f"    {rate:,.0f} ballots/s, p50 {lat['p50'] / 1000:.1f} ms, "
+        f"p99 {lat['p99'] / 1000:.1f} ms, statuses {result['statuses']}; "
+        f"boxes stored {stored:,} for {created:,} 201 replies: "
+        + ("accounted for" if result["accounted"] else "NOT ACCOUNTED FOR")
+    )
+    print(f"    load average {fig['load_before']} -> {fig['load_after']}")
+    show_cpu(fig, created, "ballot")
+    return result
 
 
 _OWNERS = (
