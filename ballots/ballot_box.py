@@ -125,14 +125,17 @@ def put(
     ratings: Mapping[str, Sequence[int]],
     texts: Sequence[tuple[int, str, str]],
     receipt: str,
+    sealed_to: tuple[bytes, int] | None,
 ) -> None:
     """Put one ballot, its free-text answers (subject, question, text) and its receipt in.
 
-    In a sealed round the ballot and its texts go in as one sealed box and nothing of them
-    is stored in the clear.
+    ``sealed_to`` is the round's public key and box size (``BallotForm.sealed_to``): in a
+    sealed round the ballot and its texts go in as one sealed box and nothing of them is
+    stored in the clear. None for a round opened without a key ceremony.
     """
-    sealing_key = _sealing_key(session, round_id)
-    if sealing_key is not None:
+    if sealed_to is not None:
+        public, size = sealed_to
+        sealing_key = (_public_key(public), size)
         _put_sealed(session, round_id, unit_id, ratings, texts, receipt, sealing_key)
         return
     connection = session.connection()
@@ -256,26 +259,18 @@ _KEYS_LOCK = threading.Lock()
 _KEYS_MAX = 64
 
 
-def _sealing_key(session: Session, round_id: int) -> tuple[sealing.PublicKey, int] | None:
-    row = session.execute(
-        select(key_ceremony.BoxKey.public_key, key_ceremony.BoxKey.box_bytes).where(
-            key_ceremony.BoxKey.round_id == round_id
-        )
-    ).first()
-    if row is None:
-        return None
-    public, size = bytes(row[0]), int(row[1])
+def _public_key(public: bytes) -> sealing.PublicKey:
     with _KEYS_LOCK:
         key = _KEYS.get(public)
         if key is not None:
             _KEYS.move_to_end(public)
-            return key, size
+            return key
     key = sealing.load_public_key(public)
     with _KEYS_LOCK:
         _KEYS[public] = key
         while len(_KEYS) > _KEYS_MAX:
             _KEYS.popitem(last=False)
-    return key, size
+    return key
 
 
 def _boxes(session: Session, round_id: int, batch: int) -> Iterator[Sequence[Any]]:

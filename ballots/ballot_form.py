@@ -2,7 +2,7 @@
 
 A round's questionnaire, threshold k, units and subjects are frozen when it opens
 (``lifecycle.open_round``), so the form a slip opens never changes afterwards. Loading it
-takes two queries and ORM work; a meeting puts 150 phones on the same form within a minute,
+takes three queries and ORM work; a meeting puts 150 phones on the same form within a minute,
 and a city-wide round a million. The cache keeps one form per database, round and unit, in
 this process's memory. Its key holds the round's creation time too: on SQLite a rolled-back
 round's id is reused by the next round, which must not inherit the old form.
@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, joinedload
 
+from ballots import key_ceremony
 from ballots.questionnaire import Questionnaire, parse_questionnaire
 from ballots.rounds import Round
 from ballots.subjects import Subject
@@ -48,6 +49,9 @@ class BallotForm:
     questionnaire: Questionnaire
     anonymity_threshold: int
     comment_threshold: int
+    # A sealed round's public key and box size (frozen at the ceremony, like the rest of the
+    # form), so a cast seals without reading them; None for a round opened without one.
+    sealed_to: tuple[bytes, int] | None = None
 
 
 _Key = tuple[URL, int, datetime, int]
@@ -71,6 +75,7 @@ def load_form(session: Session, round_id: int, unit_id: int) -> BallotForm:
         key=lambda s: s.role.rank,
     )
     k = round_.anonymity_threshold
+    box_key = key_ceremony.box_key(session, round_id)
     return BallotForm(
         round_title=round_.title,
         unit_name=unit.name,
@@ -78,6 +83,7 @@ def load_form(session: Session, round_id: int, unit_id: int) -> BallotForm:
         questionnaire=parse_questionnaire(round_.questionnaire),
         anonymity_threshold=k,
         comment_threshold=comment_threshold(k),
+        sealed_to=None if box_key is None else (bytes(box_key.public_key), box_key.box_bytes),
     )
 
 

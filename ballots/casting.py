@@ -198,5 +198,6 @@ def cast(session: Session, token_text: str, answers: Any) -> CastResult:
         ratings=ratings,
         texts=texts,
         receipt=receipt,
+        sealed_to=form.sealed_to,
     )
     return CastResult(receipt=receipt, repeated=False)

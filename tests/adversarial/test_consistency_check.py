@@ -67,7 +67,13 @@ class TestConsistencyCheck:
             )
             assert unit_id is not None
             ballot_box.put(
-                session, round_id=round_id, unit_id=unit_id, ratings={}, texts=[], receipt="Z" * 16
+                session,
+                round_id=round_id,
+                unit_id=unit_id,
+                ratings={},
+                texts=[],
+                receipt="Z" * 16,
+                sealed_to=None,
             )
         failed = _failed(_check(factory, round_id))
         assert "close anchor: ballots" in failed
