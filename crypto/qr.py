@@ -19,10 +19,11 @@ those bits at fixed places among fixed ones, Reed-Solomon error correction is li
 and placing the codewords and applying the mask flip fixed modules. So the code of
 any token is the code of the all-zero token with, for each pair of token symbols,
 a precomputed set of modules flipped. The qrcode library encodes the all-zero token
-and one token per data bit (150 codes, about 70 ms, once per base URL and process);
-after that a slip code costs 14 table look-ups and XORs instead of a full encoding
-(about 0.44 ms of pure Python, most of it Reed-Solomon). Each new table is checked
-against the library on a token that sets every bit before it is used.
+and one token per data bit (150 codes, under 0.1 s, once per base URL and process);
+after that a slip code costs 14 table look-ups and XORs (5 µs) instead of a full
+encoding (0.44 ms of pure Python, most of it Reed-Solomon). The tables take about
+2.4 MB a base URL, and are checked against the library on two probe tokens before
+they are used.
 """
 
 from __future__ import annotations
