@@ -11,9 +11,11 @@ nothing about the order in which tokens were issued.
 
 Speed (10,000 slips in under 10 s, docs/PERFORMANCE.md): the text that every slip
 shares is drawn once, as a PDF form, and placed on each slip by reference; each QR
-code is one filled path of rectangles, one per horizontal run of dark modules,
-written in module units under a scaling transform so that its coordinates are small
-integers.
+code comes from crypto.qr's precomputed tables, packed eight modules to a byte, and
+is one filled path of rectangles, one per horizontal run of dark modules, written in
+module units under a scaling transform so that its coordinates are small integers.
+The render runs in the calling thread: a pool of worker processes was measured and
+cost more to start than it saved (docs/PERFORMANCE.md).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from crypto.qr import Matrix, qr_matrix, qr_version
+from crypto.qr import qr_rows, qr_version
 from crypto.tokens import format_token
 
 __all__ = ["SLIPS_PER_PAGE", "render_slips_pdf"]
@@ -72,8 +74,7 @@ CODE_SIZE = 10.0
 LABEL_SIZE = 7.5
 LABEL_GAP = 5.0
 
-_RUNS = re.compile(rb"\x01+")
-_CHUNK = 8  # modules per cached slice of a QR row
+_RUNS = re.compile(rb"1+")
 
 
 @dataclass(frozen=True)
@@ -246,42 +247,39 @@ def _draw_form(canvas: Canvas, name: str, layout: _Layout) -> None:
     canvas.endForm()
 
 
-def _chunk_path(y: int, x0: int, chunk: bytes) -> str:
-    """Return one rectangle per run of dark modules in a slice of row y from x0."""
+def _byte_path(y: int, x0: int, modules: int) -> str:
+    """Return one rectangle per run of dark modules in the 8 modules of row y from x0."""
+    bits = format(modules, "08b").encode("ascii")
     return "".join(
-        f"{x0 + run.start()} {y} {run.end() - run.start()} 1 re\n" for run in _RUNS.finditer(chunk)
+        f"{x0 + run.start()} {y} {run.end() - run.start()} 1 re\n" for run in _RUNS.finditer(bits)
     )
 
 
-# Path text for each (size, row, chunk position, chunk content), filled as seen.
-_CHUNK_PATHS: dict[int, list[list[dict[bytes, str]]]] = {}
+@functools.cache
+def _byte_paths(y: int, index: int) -> tuple[str, ...]:
+    """Return the path text of each of the 256 patterns of one byte of a packed row."""
+    return tuple(_byte_path(y, index * 8, modules) for modules in range(256))
 
 
-def _qr_path(matrix: Matrix) -> str:
-    """Return PDF path operators covering every dark module, one rectangle per run."""
+def _qr_path(size: int, rows: bytes) -> str:
+    """Return PDF path operators covering every dark module, one rectangle per run.
+
+    ``rows`` holds the modules packed eight to a byte, each row padded to whole bytes
+    (crypto.qr.qr_rows).
+    """
     # One rectangle per horizontal run, not per module, cuts the count about
-    # fourfold. Runs are found within slices of _CHUNK modules whose text is
-    # cached: a slice holds one of only 256 patterns, so after the first few
-    # hundred codes nearly every slice is a dictionary hit instead of a regex
-    # match and string formatting, 3 to 4 times faster for 7% more rectangles
-    # (runs are cut at slice edges; the pieces lie in one path and fill as one).
-    size = len(matrix)
-    rows = _CHUNK_PATHS.get(size)
-    if rows is None:
-        rows = [[{} for _ in range(0, size, _CHUNK)] for _ in range(size)]
-        _CHUNK_PATHS[size] = rows
-    parts: list[str] = []
-    append = parts.append
-    for y, row in enumerate(matrix):
-        modules = bytes(row)
-        cached = rows[y]
-        for index, x0 in enumerate(range(0, size, _CHUNK)):
-            chunk = modules[x0 : x0 + _CHUNK]
-            text = cached[index].get(chunk)
-            if text is None:
-                text = cached[index][chunk] = _chunk_path(y, x0, chunk)
-            append(text)
-    return "".join(parts)
+    # fourfold. Runs are found within each byte of a row, 8 modules, whose text is
+    # looked up: a byte holds one of only 256 patterns, so a code is 4 look-ups a
+    # row instead of a regex match and string formatting (runs are cut at byte
+    # edges, 7% more rectangles; the pieces lie in one path and fill as one).
+    width = len(rows) // size
+    return "".join(
+        [
+            _byte_paths(y, index)[rows[y * width + index]]
+            for y in range(size)
+            for index in range(width)
+        ]
+    )
 
 
 def _draw_cut_lines(canvas: Canvas, rows_used: int) -> None:
@@ -355,7 +353,7 @@ def _draw_document(canvas: Canvas, order: list[str], layout: _Layout, base: str)
             canvas.saveState()
             canvas.translate(x, y)
             canvas.doForm("slip")
-            canvas.addLiteral(qr_transform + _qr_path(qr_matrix(base, token)) + "f\nQ")
+            canvas.addLiteral(qr_transform + _qr_path(*qr_rows(base, token)) + "f\nQ")
             canvas.drawString(layout.code_x, layout.code_y, format_token(token))
             canvas.restoreState()
         canvas.showPage()

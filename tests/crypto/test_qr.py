@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+import qrcode
 import zxingcpp
 from PIL import Image
+from qrcode.util import MODE_8BIT_BYTE, MODE_ALPHA_NUM, QRData
 
-from crypto.qr import Matrix, qr_matrix, qr_version, slip_url
-from crypto.tokens import InvalidToken, new_token
+from crypto.qr import Matrix, qr_matrix, qr_rows, qr_version, slip_url
+from crypto.tokens import ALPHABET, InvalidToken, check_symbol, new_token
 
 LOCAL = "http://127.0.0.1:8000"
 PUBLIC = "https://phieukin.longbien.hanoi.gov.vn/"
@@ -25,6 +27,33 @@ def render(matrix: Matrix, module_px: int = 6, quiet: int = 4) -> Image.Image:
                 pixels[(y + quiet) * size + x + quiet] = 0
     small = Image.frombytes("L", (size, size), bytes(pixels))
     return small.resize((size * module_px, size * module_px), Image.Resampling.NEAREST)
+
+
+def library_matrix(base: str, token: str) -> Matrix:
+    """Encode a slip URL with the qrcode library alone, with the slip code's settings."""
+    prefix, _, _ = slip_url(base, token).partition("#")
+    alphanumeric = set(prefix) <= set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+    code = qrcode.QRCode(
+        version=qr_version(base),
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        border=0,
+        mask_pattern=0,
+    )
+    code.add_data(QRData(prefix.encode(), mode=MODE_ALPHA_NUM if alphanumeric else MODE_8BIT_BYTE))
+    code.add_data(QRData(b"#", mode=MODE_8BIT_BYTE))
+    code.add_data(QRData(token.encode(), mode=MODE_ALPHA_NUM))
+    code.make(fit=False)
+    return tuple(tuple(row) for row in code.get_matrix())
+
+
+def unpack(size: int, rows: bytes) -> Matrix:
+    """Return packed rows (eight modules a byte, high bit leftmost) as a matrix."""
+    width = len(rows) // size
+    bits = [format(byte, "08b") for byte in rows]
+    return tuple(
+        tuple("".join(bits[y * width : (y + 1) * width])[x] == "1" for x in range(size))
+        for y in range(size)
+    )
 
 
 def decode_one(image: Image.Image) -> zxingcpp.Barcode:
@@ -103,3 +132,33 @@ class TestQrMatrix:
         base = "https://phieu_kin.example.vn"
         barcode = decode_one(render(qr_matrix(base, TOKEN)))
         assert barcode.text == slip_url(base, TOKEN)
+
+
+class TestTableBuiltCodes:
+    """Slip codes come from precomputed tables; they must be the library's codes exactly."""
+
+    # Tokens at the edges of every pair's value (all "0", all "Z") and random ones.
+    EDGES = (
+        "0" * 26 + check_symbol("0" * 26),
+        "Z" * 26 + check_symbol("Z" * 26),
+        ALPHABET[:26] + check_symbol(ALPHABET[:26]),
+        ALPHABET[-26:] + check_symbol(ALPHABET[-26:]),
+    )
+
+    @pytest.mark.parametrize("base", [LOCAL, PUBLIC, "https://phieu_kin.example.vn"])
+    def test_packed_rows_equal_the_librarys_own_encoding(self, base: str) -> None:
+        for token in (*self.EDGES, TOKEN, *(new_token() for _ in range(300))):
+            size, rows = qr_rows(base, token)
+            assert unpack(size, rows) == library_matrix(base, token)
+            assert qr_matrix(base, token) == library_matrix(base, token)
+
+    def test_rows_are_padded_to_whole_bytes_with_light_modules(self) -> None:
+        size, rows = qr_rows(LOCAL, TOKEN)
+        assert (size, len(rows)) == (29, 29 * 4)
+        # Modules 29 to 31 of each row are padding: the low three bits of its last byte.
+        assert all(rows[y * 4 + 3] & 0b111 == 0 for y in range(size))
+        assert qr_rows(PUBLIC, TOKEN)[0] == 33
+
+    def test_non_canonical_token_is_refused(self) -> None:
+        with pytest.raises(InvalidToken):
+            qr_rows(LOCAL, TOKEN[:-1] + "0")
