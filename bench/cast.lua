@@ -4,6 +4,8 @@
 -- When a thread runs out of lines it stops, and its last request carries a code with a
 -- typo (answered 422 "mistyped_code", spending nothing), which done() reports as
 -- "exhausted": a run that exhausts its bodies is too short to trust and says so.
+-- With CAST_CYCLE=1 (the bare endpoint, which stores nothing) a thread starts its lines
+-- again instead: its rate must not be capped by the size of the file.
 --
 -- Usage: CAST_RECEIPTS=receipts.txt wrk -t2 -c100 -d20s -s bench/cast.lua URL -- BODIES 2
 
@@ -11,6 +13,7 @@ local threads = {}
 local counter = 0
 -- done() runs in the main state, which saw no init(): it learns the path here.
 receipts_path = os.getenv("CAST_RECEIPTS") or "/dev/null"
+local cycle = os.getenv("CAST_CYCLE") == "1"
 
 function setup(thread)
   thread:set("index", counter)
@@ -45,6 +48,10 @@ end
 
 function request()
   local body = bodies[next_body]
+  if body == nil and cycle then
+    next_body = 1
+    body = bodies[next_body]
+  end
   if body == nil then
     exhausted = exhausted + 1
     wrk.thread:stop()
