@@ -291,7 +291,8 @@ def run(args: argparse.Namespace, url: str, database: str, tmp: Path) -> bool:
     bodies = cs.write_bodies(setup, setup.tokens["openloop"], tmp / "openloop.jsonl")
     print(f"\n[4] the app at a fixed {rate}/s (half the peak), 100 connections, open loop")
     taskset = shutil.which("taskset")
-    pin = [taskset, "-c", str(os.cpu_count() - 1 if os.cpu_count() else 0)] if taskset else []
+    last_core = (os.cpu_count() or 1) - 1
+    pin = [taskset, "-c", str(last_core)] if taskset else []
     with app_server(url, args.workers, tmp / "openloop.log") as app:
         wrk(app.url, cs.write_bodies(setup, warm_tokens[:2000], tmp / "warm_ol.jsonl"), 30, 2)
         time.sleep(2.0)

@@ -48,7 +48,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app import migrations  # noqa: E402
-from ballots import ballot_box, box_opening, casting, lifecycle, rounds, tokens, units  # noqa: E402
+from ballots import (  # noqa: E402
+    ballot_box,
+    box_opening,
+    casting,
+    key_ceremony,
+    lifecycle,
+    rounds,
+    tokens,
+    units,
+)
 from ballots.ballot_box import SealedBox  # noqa: E402
 from ballots.db import make_engine, make_session_factory, transaction  # noqa: E402
 from ballots.participants import set_round_units  # noqa: E402
@@ -166,7 +175,7 @@ def close_speed(factory: sessionmaker[Session], boxes: int) -> dict[str, float]:
     """Fill a sealed round with ``boxes`` boxes, then time the close and a 2-core opening."""
     round_id, slips, shares = make_round(factory, "Bench close", 1, HOLDERS)
     with factory() as session:
-        key = ballot_box.key_ceremony.box_key(session, round_id)
+        key = key_ceremony.box_key(session, round_id)
         assert key is not None
         public, size = key.public_key, key.box_bytes
         forms = {w: casting.preview(session, s[0]) for w, s in slips.items()}

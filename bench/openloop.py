@@ -20,6 +20,7 @@ import asyncio
 import json
 import math
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 PATH = "/api/v1/vote/cast"
@@ -57,7 +58,9 @@ def percentile(values: list[float], p: float) -> float:
     return values[min(rank, len(values)) - 1]
 
 
-async def run(url: str, bodies: list[bytes], rate: float, seconds: float, connections: int) -> dict:
+async def run(
+    url: str, bodies: list[bytes], rate: float, seconds: float, connections: int
+) -> dict[str, Any]:
     """Send min(len(bodies), rate x seconds) requests at ``rate`` per second."""
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
