@@ -17,7 +17,7 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import ForeignKey, SmallInteger, func, insert, select, text
+from sqlalchemy import ForeignKey, Select, SmallInteger, func, insert, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ballots import ballot_box
@@ -87,6 +87,15 @@ def count_ballots(session: Session, round_id: int) -> int:
     it counts exactly the ballots the close anchors in the audit log, sealed or not.
     """
     dialect = session.get_bind().dialect.name
+    restore = None
+    if dialect == "postgresql":
+        # Right after the rewrite every ballot has a new copy in random physical order,
+        # the old row still beside it: walking the (round, unit) index fetches a page per
+        # row, three times slower than scanning the table at 1,000,000 ballots
+        # (docs/PERFORMANCE.md). The planner, which guesses 100 rows per JSON function,
+        # still picks the index there; plain index scans are off for this statement only.
+        restore = session.scalar(text("SELECT current_setting('enable_indexscan')"))
+        session.execute(text("SELECT set_config('enable_indexscan', 'off', true)"))
     rows = [
         {
             "round_id": round_id,
@@ -100,6 +109,10 @@ def count_ballots(session: Session, round_id: int) -> int:
             text(_COUNT_BALLOTS_SQL[dialect]), {"round_id": round_id}
         )
     ]
+    if restore is not None:
+        session.execute(
+            text("SELECT set_config('enable_indexscan', :value, true)"), {"value": restore}
+        )
     if rows:
         session.execute(insert(CriterionCount), rows)
     return len(rows)
@@ -137,11 +150,8 @@ class UnitTurnout:
     electorate: int
 
 
-def criterion_counts(session: Session, round_id: int, unit_id: int | None = None) -> Counts:
-    """Counts per subject, criterion and value for the whole round, or one unit's subjects.
-
-    Read from what the close kept: empty for a round that has not closed.
-    """
+def counts_query(round_id: int, unit_id: int | None = None) -> Select[int, int, int, int]:
+    """The query ``criterion_counts`` runs: (subject, position, value, ballots) rows."""
     query = (
         select(
             CriterionCount.subject_id,
@@ -156,8 +166,16 @@ def criterion_counts(session: Session, round_id: int, unit_id: int | None = None
     )
     if unit_id is not None:
         query = query.where(CriterionCount.unit_id == unit_id)
+    return query
+
+
+def criterion_counts(session: Session, round_id: int, unit_id: int | None = None) -> Counts:
+    """Counts per subject, criterion and value for the whole round, or one unit's subjects.
+
+    Read from what the close kept: empty for a round that has not closed.
+    """
     counts: Counts = defaultdict(lambda: defaultdict(dict))
-    for subject_id, position, value, n in session.execute(query):
+    for subject_id, position, value, n in session.execute(counts_query(round_id, unit_id)):
         counts[int(subject_id)][int(position)][int(value)] = int(n)
     return counts
 

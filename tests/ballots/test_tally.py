@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from ballots import lifecycle, tally
@@ -109,6 +109,14 @@ class TestCountsKeptAtClose:
         ballots = tally.ballots_per_unit(db, open_varied)
         assert per_criterion
         assert {int(n) == ballots[unit] for unit, _, _, n in per_criterion} == {True}
+
+    @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+    def test_the_close_leaves_the_planner_settings_as_they_were(
+        self, db: Session, open_varied: int
+    ) -> None:
+        """Index scans are off for the counting statement only, not the rest of the close."""
+        lifecycle.close_round(db, open_varied, actor="test")
+        assert db.scalar(text("SELECT current_setting('enable_indexscan')")) == "on"
 
     def test_a_deleted_round_takes_its_counts_with_it(self, db: Session, open_varied: int) -> None:
         """The counts go with their round (ON DELETE CASCADE), like its ballots."""
