@@ -154,14 +154,14 @@ class Timings:
 
     def table(self) -> str:
         head = f"| {'operation':<52} | {'ballots':>9} | {'runs':>4} | {'min s':>8} | "
-        head += f"{'median s':>8} | {'ballots/s':>10} |"
+        head += f"{'median s':>8} | {'ballots/s':>12} |"
         lines = [head, "|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|"]
         for operation, ballots, seconds in self.rows:
             low, mid = min(seconds), statistics.median(seconds)
             rate = f"{ballots / mid:,.0f}" if mid > 0 else "-"
             lines.append(
                 f"| {operation:<52} | {ballots:>9,} | {len(seconds):>4} | {low:>8.3f} | "
-                f"{mid:>8.3f} | {rate:>10} |"
+                f"{mid:>8.3f} | {rate:>12} |"
             )
         return "\n".join(lines)
 
