@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ballots import audit, ballot_box, key_ceremony
+from ballots import audit, ballot_box, key_ceremony, tally
 from ballots.db import utcnow
 from ballots.errors import InvalidState, VotingClosed, VotingNotOpen
 from ballots.participants import RoundUnit
@@ -79,6 +79,9 @@ def _move(
         # leaves even the caller's session as it was. Anchor what was counted in the hash
         # chain: the number of ballots and a digest of the receipts about to be published.
         extra = {**(extra or {}), **ballot_box.open_box(session, round_id, shares)}
+        # Counted once, here, from the rows the close just wrote: reports read the counts
+        # instead of unpacking every ballot again (ballots.tally).
+        tally.count_ballots(session, round_id)
     round_.status = target
     session.flush()
     issued: list[key_ceremony.IssuedShare] = []

@@ -15,6 +15,7 @@ from ballots import (
     participants,
     rounds,
     subjects,
+    tally,
     tokens,
     units,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "participants",
     "rounds",
     "subjects",
+    "tally",
     "tokens",
     "units",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +87,15 @@ def answers_for(form: casting.BallotForm, value: int = 4, **texts: str) -> dict[
         "ratings": {str(s.id): dict.fromkeys(keys, value) for s in form.subjects},
         "texts": {first: dict(texts)} if texts else {},
     }
+
+
+def cast_varied(session: Session, slips: dict[str, list[str]], seed: int = 14) -> None:
+    """Cast every slip: each criterion of each head a value of the scale or 'no opinion'."""
+    draw = random.Random(seed)  # noqa: S311 - reproducible test ballots, not a secret
+    for unit_slips in slips.values():
+        for token in unit_slips:
+            form = casting.preview(session, token)
+            choices = [0, *(o.value for o in form.questionnaire.scale.options)]
+            keys = [c.key for c in form.questionnaire.criteria]
+            ratings = {str(s.id): {k: draw.choice(choices) for k in keys} for s in form.subjects}
+            casting.cast(session, token, {"ratings": ratings, "texts": {}})

@@ -1,8 +1,9 @@
 """The anonymity invariants of the voting path, each a test that fails if it is broken.
 
 Invariant numbers follow the design notes: 1 (no identity on the voting path),
-2 (tokens only as hashes), 3 (ballot rows carry nothing but ratings; texts apart),
-4 (token never in a URL or a log), 8 (receipts unlinked), 10 (the notice tells the truth).
+2 (tokens only as hashes), 3 (ballot rows carry nothing but ratings; texts apart; what the
+close keeps for the tally is counts only), 4 (token never in a URL or a log),
+8 (receipts unlinked), 10 (the notice tells the truth).
 """
 
 from __future__ import annotations
@@ -107,6 +108,29 @@ class TestInvariant3BallotRows:
         ids = list(db.scalars(select(Ballot.id)))
         assert len(ids) == 5
         assert all(i.version == 4 for i in ids)
+
+
+class TestInvariant3KeptCounts:
+    """What the close keeps for the tally is counts, tied to no ballot."""
+
+    def test_invariant_3_kept_counts_are_counts_per_unit_and_subject_only(
+        self, db: Session
+    ) -> None:
+        """No id, time or sequence, and no link to a ballot, a text or a token."""
+        assert _columns(db, "criterion_counts") == {
+            "round_id",
+            "unit_id",
+            "subject_id",
+            "position",
+            "value",
+            "ballots",
+        }
+        assert _foreign_tables(db, "criterion_counts") == {"rounds", "units", "subjects"}
+        assert not any(
+            part in column.split("_")
+            for column in _columns(db, "criterion_counts")
+            for part in IDENTIFYING
+        )
 
 
 class TestInvariant8Receipts:
