@@ -183,7 +183,8 @@ def run(args: argparse.Namespace, url: str, database: str, tmp: Path) -> bool:
     script, variables = cs.pgbench_script(statements, pre_ping=False)
     (tmp / "pgbench_cast.sql").write_text(script)
     shutil.copy(tmp / "pgbench_cast.sql", HERE / "pgbench_cast.sql")
-    cs.add_pgbench_tokens(factory, setup, int(args.seconds * 4000) + 10_000)
+    # Enough for 15,000 transactions a second: running out aborts pgbench.
+    cs.add_pgbench_tokens(factory, setup, int(args.seconds * 15_000) + 10_000)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("VACUUM ANALYZE")
     pg = make_url(url)
